@@ -1,0 +1,233 @@
+/**
+ * Stack settings: the one place that reads stack config. Every key is read once, validated, and handed to the
+ * components as a typed, frozen object; no component reads config itself.
+ *
+ * Defaults live in `Pulumi.yaml` (the project's config declarations), which the Pulumi CLI applies before the
+ * program runs; the tests and `npm run print-settings` apply them the same way (see `stack-files.ts`). So a key that
+ * is missing here means the declaration is missing, and that is reported as such.
+ */
+import { isIP } from "node:net";
+import { ConfigError, parseDuration, parseSize, MiB } from "./units";
+import { dockerNames } from "../docker-names";
+
+/** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
+export interface ConfigSource {
+  /** The raw value of `key` (a string, number, boolean or object), or undefined when the stack does not set it. */
+  get(key: string): unknown;
+}
+
+/** Where a container keeps data that must outlive it: a named Docker volume or a directory on the host. */
+export type DataLocation =
+  | { readonly kind: "volume"; readonly name: string }
+  | { readonly kind: "hostPath"; readonly path: string };
+
+export interface Settings {
+  /** Prefix for every Docker object this stack creates (network, containers, volumes). */
+  readonly namePrefix: string;
+  readonly timescaledbVersion: string;
+  readonly postgresMajor: number;
+  /** `timescale/timescaledb:<version>-pg<major>`. */
+  readonly serverImage: string;
+  /** `prodrigestivill/postgres-backup-local:<major>`. */
+  readonly backupImage: string;
+  readonly networkName: string;
+  readonly database: string;
+  readonly superuser: string;
+  readonly bindAddress: string;
+  readonly hostPort: number;
+  readonly data: DataLocation;
+  readonly memoryLimitBytes: number;
+  readonly cpus: number;
+  readonly maxConnections: number;
+  readonly shmSizeBytes: number;
+  readonly nofileLimit: number;
+  readonly walDiskBudgetBytes?: number;
+  /** Explicit PostgreSQL settings for this stack; they win over the seed's values and the tuning rules. */
+  readonly postgresSettings: Readonly<Record<string, string>>;
+  readonly stopGracePeriodSeconds: number;
+  readonly waitForHealthy: boolean;
+  readonly readyTimeoutSeconds: number;
+  readonly logMaxSizeBytes: number;
+  readonly logMaxFiles: number;
+  readonly backup: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly keepDays: number;
+    readonly keepWeeks: number;
+    readonly keepMonths: number;
+    readonly location: DataLocation;
+    readonly healthPort: number;
+  };
+  /** Opt-in: let `pulumi destroy` or a replace delete volumes and drop tables. Off by default. */
+  readonly destroyDeletesData: boolean;
+  /** Raw `tables` overrides (retention, compression and chunk windows per table), validated by the schema model. */
+  readonly tableOverrides: unknown;
+}
+
+/**
+ * Every config key the program reads, in the order of the README's reference. `declared` keys have a declaration
+ * (type, default, description) in `Pulumi.yaml`; object-valued keys cannot be declared there and default in code.
+ */
+export const CONFIG_KEYS = [
+  "namePrefix", "timescaledbVersion", "postgresMajor", "bindAddress", "hostPort", "dataHostPath",
+  "memoryLimit", "cpus", "maxConnections", "shmSize", "nofileLimit", "walDiskBudget", "postgresSettings",
+  "stopGracePeriod", "waitForHealthy", "readyTimeout", "logMaxSize", "logMaxFiles",
+  "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
+  "backupHealthPort", "destroyDeletesData", "tables",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Keys whose value is an object; Pulumi.yaml cannot declare these, so their default (empty) lives here. */
+export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
+/** Keys that may be left unset: the feature they control is then off or derived. */
+export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
+
+/** Backup images are published per PostgreSQL major; the server images per TimescaleDB release and major. */
+export const SUPPORTED_POSTGRES_MAJORS = [15, 16, 17] as const;
+
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const CRON_KEYWORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+
+/** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
+export function loadSettings(source: ConfigSource): Settings {
+  const r = new Reader(source);
+  const namePrefix = r.string("namePrefix", DOCKER_NAME, "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit");
+  const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
+  const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_POSTGRES_MAJORS);
+  const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
+  const dataHostPath = r.optionalPath("dataHostPath");
+  const backupHostPath = r.optionalPath("backupHostPath");
+  const walDisk = source.get("walDiskBudget");
+  const names = dockerNames(namePrefix);
+
+  const settings: Settings = {
+    namePrefix,
+    timescaledbVersion,
+    postgresMajor,
+    serverImage: `timescale/timescaledb:${timescaledbVersion}-pg${postgresMajor}`,
+    backupImage: `prodrigestivill/postgres-backup-local:${postgresMajor}`,
+    networkName: names.network,
+    // The collector and the seed's init script expect these names; they are not per-stack settings.
+    database: "crypto_scout",
+    superuser: "crypto_scout_db",
+    bindAddress,
+    hostPort: r.integer("hostPort", 1, 65535),
+    data: dataHostPath ? { kind: "hostPath", path: dataHostPath } : { kind: "volume", name: names.dataVolume },
+    memoryLimitBytes: r.size("memoryLimit", 256 * MiB),
+    cpus: r.number("cpus", 0.5, 1024),
+    maxConnections: r.integer("maxConnections", 10, 10000),
+    shmSizeBytes: r.size("shmSize", 64 * MiB),
+    nofileLimit: r.integer("nofileLimit", 1024, 1048576),
+    walDiskBudgetBytes: walDisk === undefined || walDisk === "" ? undefined : parseSize("walDiskBudget", walDisk),
+    postgresSettings: r.stringMap("postgresSettings"),
+    stopGracePeriodSeconds: r.seconds("stopGracePeriod"),
+    waitForHealthy: r.boolean("waitForHealthy"),
+    readyTimeoutSeconds: r.seconds("readyTimeout"),
+    logMaxSizeBytes: r.size("logMaxSize", MiB),
+    logMaxFiles: r.integer("logMaxFiles", 1, 100),
+    backup: {
+      enabled: r.boolean("backupEnabled"),
+      schedule: r.required(
+        "backupSchedule",
+        (v) => typeof v === "string" && (CRON_KEYWORDS.includes(v) || /^@every \d+[smh]$/.test(v) || v.trim().split(/\s+/).length === 5 || v.trim().split(/\s+/).length === 6),
+        `a cron schedule: ${CRON_KEYWORDS.join(", ")}, "@every 6h", or 5 or 6 cron fields such as "0 3 * * *"`,
+      ) as string,
+      keepDays: r.integer("backupKeepDays", 0, 3650),
+      keepWeeks: r.integer("backupKeepWeeks", 0, 520),
+      keepMonths: r.integer("backupKeepMonths", 0, 120),
+      location: backupHostPath ? { kind: "hostPath", path: backupHostPath } : { kind: "volume", name: names.backupVolume },
+      healthPort: r.integer("backupHealthPort", 1, 65535),
+    },
+    destroyDeletesData: r.boolean("destroyDeletesData"),
+    tableOverrides: source.get("tables") ?? {},
+  };
+  if (dataHostPath && backupHostPath && dataHostPath === backupHostPath) {
+    throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");
+  }
+  return deepFreeze(settings);
+}
+
+/** Small typed readers; each throws a ConfigError naming the key, the value and what is allowed. */
+class Reader {
+  constructor(private readonly source: ConfigSource) {}
+
+  required(key: ConfigKey, ok: (v: unknown) => boolean, allowed: string): unknown {
+    const v = this.source.get(key);
+    if (v === undefined) {
+      throw new ConfigError(key, v, `${allowed} (the key has no value: is its default declared in Pulumi.yaml?)`);
+    }
+    if (!ok(v)) throw new ConfigError(key, v, allowed);
+    return v;
+  }
+
+  string(key: ConfigKey, pattern: RegExp, allowed: string): string {
+    return this.required(key, (v) => typeof v === "string" && pattern.test(v), allowed) as string;
+  }
+
+  /** Numbers may arrive as strings (`pulumi config set` stores top-level values as strings). */
+  number(key: ConfigKey, min: number, max: number): number {
+    const allowed = `a number from ${min} to ${max}`;
+    return Number(this.required(key, (v) => isNumeric(v) && Number(v) >= min && Number(v) <= max, allowed));
+  }
+
+  integer(key: ConfigKey, min: number, max: number): number {
+    const allowed = `a whole number from ${min} to ${max}`;
+    return Number(this.required(key, (v) => isNumeric(v) && Number.isInteger(Number(v)) && Number(v) >= min && Number(v) <= max, allowed));
+  }
+
+  oneOf<T extends number>(key: ConfigKey, values: readonly T[]): T {
+    const allowed = `one of ${values.join(", ")}`;
+    return Number(this.required(key, (v) => isNumeric(v) && values.includes(Number(v) as T), allowed)) as T;
+  }
+
+  boolean(key: ConfigKey): boolean {
+    const v = this.required(key, (x) => x === true || x === false || x === "true" || x === "false", "true or false");
+    return v === true || v === "true";
+  }
+
+  size(key: ConfigKey, min: number): number {
+    const bytes = parseSize(key, this.required(key, () => true, "a size"));
+    if (bytes < min) throw new ConfigError(key, this.source.get(key), `a size of at least ${min / MiB}MiB`);
+    return bytes;
+  }
+
+  seconds(key: ConfigKey): number {
+    const ms = parseDuration(key, this.required(key, () => true, "a duration"));
+    if (ms % 1000 !== 0) throw new ConfigError(key, this.source.get(key), "a whole number of seconds, such as 30s or 5min");
+    return ms / 1000;
+  }
+
+  optionalPath(key: ConfigKey): string | undefined {
+    const v = this.source.get(key);
+    if (v === undefined || v === "") return undefined;
+    if (typeof v !== "string" || !v.startsWith("/") || v.includes("\n") || v.includes(":")) {
+      throw new ConfigError(key, v, "an absolute directory path on the Docker host, such as /srv/crypto-scout/data");
+    }
+    return v.length > 1 ? v.replace(/\/+$/, "") : v;
+  }
+
+  stringMap(key: ConfigKey): Readonly<Record<string, string>> {
+    const v = this.source.get(key);
+    if (v === undefined) return {};
+    const allowed = "a map of PostgreSQL setting names to values, such as { work_mem: 32MB }";
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(key, v, allowed);
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(v)) {
+      if (!["string", "number", "boolean"].includes(typeof value)) throw new ConfigError(`${key}.${name}`, value, "a string, number or boolean");
+      out[name] = String(value);
+    }
+    return out;
+  }
+}
+
+function isNumeric(v: unknown): boolean {
+  return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim()));
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
