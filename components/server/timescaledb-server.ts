@@ -1,0 +1,260 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { DataLocation } from "../config/settings";
+import { PASSWORD_FILE, SERVER_ALIASES } from "../docker-names";
+import { applyTransform, type Transform } from "../transform";
+import { MiB } from "../config/units";
+
+/** PostgreSQL's data directory in the timescale/timescaledb images (PGDATA). */
+export const PGDATA = "/var/lib/postgresql/data";
+/** The port PostgreSQL listens on inside the container. */
+export const CONTAINER_PORT = 5432;
+
+export interface TimescaleServerArgs {
+  /**
+   * The image, pinned to a release. Never `latest`: a re-pull must not change the server under the data.
+   * @example "timescale/timescaledb:2.29.2-pg17"
+   */
+  readonly image: pulumi.Input<string>;
+  /**
+   * Name of the user-defined bridge network this component creates; the backup sidecar joins it.
+   * @example "crypto-scout"
+   */
+  readonly networkName: string;
+  /**
+   * Container name.
+   * @example "crypto-scout-timescaledb"
+   */
+  readonly containerName: string;
+  /**
+   * Database created at init.
+   * @default "crypto_scout"
+   */
+  readonly database?: string;
+  /**
+   * Superuser created at init.
+   * @default "crypto_scout_db"
+   */
+  readonly superuser?: string;
+  /**
+   * The superuser's password. It reaches the container as a file (`POSTGRES_PASSWORD_FILE`), never as an environment
+   * variable, so `docker inspect` does not show it. Pass a secret.
+   * @example new random.RandomPassword("pw", { length: 32 }).result
+   */
+  readonly superuserPassword: pulumi.Input<string>;
+  /**
+   * The container command, `postgres -c key=value ...`, from the tuning module.
+   * @example ["postgres", "-c", "shared_preload_libraries=timescaledb", "-c", "max_connections=200"]
+   */
+  readonly command: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Where `PGDATA` lives: a named volume (created here) or an existing host directory.
+   * @example { kind: "volume", name: "crypto-scout-data" }
+   * @example { kind: "hostPath", path: "/srv/crypto-scout/data/postgresql" }
+   */
+  readonly data: DataLocation;
+  /**
+   * Host address the port is published on.
+   * @default "127.0.0.1"
+   */
+  readonly bindAddress?: string;
+  /**
+   * Host port.
+   * @default 5432
+   */
+  readonly hostPort?: number;
+  /**
+   * Memory limit in bytes; swap is not allowed on top of it.
+   * @example 8 * 1024 ** 3
+   */
+  readonly memoryBytes: number;
+  /**
+   * CPU limit.
+   * @example 2
+   */
+  readonly cpus: number;
+  /**
+   * Size of /dev/shm in bytes.
+   * @default 1 GiB
+   */
+  readonly shmSizeBytes?: number;
+  /**
+   * `nofile` ulimit, soft and hard.
+   * @default 262144
+   */
+  readonly nofileLimit?: number;
+  /**
+   * Seconds docker waits after the stop signal (SIGINT: PostgreSQL's fast shutdown, which still writes the shutdown
+   * checkpoint) before it kills the server. Docker's default 10 s can cut a checkpoint of a large `max_wal_size` short,
+   * which costs crash recovery at the next start.
+   * @default 300
+   */
+  readonly stopGracePeriodSeconds?: number;
+  /**
+   * Wait on create until Docker reports the container healthy. Podman without systemd never reports health status:
+   * set false there; the database stage's own readiness check still gates every connection.
+   * @default true
+   */
+  readonly waitForHealthy?: boolean;
+  /**
+   * How long to wait for healthy, in seconds (first start includes initdb).
+   * @default 300
+   */
+  readonly readyTimeoutSeconds?: number;
+  /**
+   * json-file log rotation.
+   * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
+   */
+  readonly logRotation?: { readonly maxSizeBytes: number; readonly maxFiles: number };
+  /**
+   * Let `pulumi destroy` (or a replace) delete the named data volume. Off: the volume is left on the host
+   * (`retainOnDelete`) and a later `pulumi up` adopts it again by name.
+   * @default false
+   */
+  readonly destroyDeletesData?: boolean;
+  /**
+   * Labels put on every Docker object.
+   * @default {}
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Adjust a child's args before it is created. */
+  readonly transform?: {
+    readonly image?: Transform<docker.RemoteImageArgs>;
+    readonly network?: Transform<docker.NetworkArgs>;
+    readonly volume?: Transform<docker.VolumeArgs>;
+    readonly container?: Transform<docker.ContainerArgs>;
+  };
+}
+
+/**
+ * The TimescaleDB server: image, network, data volume and the container with its tuning command line, shared memory,
+ * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code.
+ */
+export class TimescaleServer extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  public readonly network: docker.Network;
+  public readonly dataVolume?: docker.Volume;
+  /** Address to reach the server from the Docker host: the bind address, or loopback when bound to all interfaces. */
+  public readonly host: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  public readonly database: pulumi.Output<string>;
+  public readonly superuser: pulumi.Output<string>;
+  public readonly superuserPassword: pulumi.Output<string>;
+  /** `postgresql://user:password@host:port/database`, secret. */
+  public readonly connectionUrl: pulumi.Output<string>;
+  public readonly containerName: pulumi.Output<string>;
+  public readonly networkName: pulumi.Output<string>;
+
+  constructor(name: string, args: TimescaleServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("crypto-scout:server:TimescaleServer", name, {}, opts);
+    const database = args.database ?? "crypto_scout";
+    const superuser = args.superuser ?? "crypto_scout_db";
+    const bindAddress = args.bindAddress ?? "127.0.0.1";
+    const hostPort = args.hostPort ?? CONTAINER_PORT;
+    const graceSeconds = args.stopGracePeriodSeconds ?? 300;
+    const log = args.logRotation ?? { maxSizeBytes: 50 * MiB, maxFiles: 5 };
+    const labels = Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }));
+    const retainData = !args.destroyDeletesData;
+    const password = pulumi.secret(args.superuserPassword);
+
+    const image = new docker.RemoteImage(
+      ...applyTransform(args.transform?.image, `${name}-image`, { name: args.image, keepLocally: true }, { parent: this }),
+    );
+
+    this.network = new docker.Network(
+      ...applyTransform(args.transform?.network, `${name}-network`, { name: args.networkName, driver: "bridge", labels }, { parent: this }),
+    );
+
+    if (args.data.kind === "volume") {
+      this.dataVolume = new docker.Volume(
+        ...applyTransform(
+          args.transform?.volume,
+          `${name}-data`,
+          { name: args.data.name, labels },
+          // Data outlives the stack unless the stack opted in: destroy leaves the volume, and a new `up` adopts it.
+          { parent: this, retainOnDelete: retainData },
+        ),
+      );
+    }
+    const dataSource = args.data.kind === "volume" ? { volumeName: this.dataVolume!.name } : { hostPath: args.data.path };
+
+    this.container = new docker.Container(
+      ...applyTransform(
+        args.transform?.container,
+        `${name}-container`,
+        {
+          name: args.containerName,
+          image: image.imageId,
+          command: args.command,
+          envs: [
+            `POSTGRES_DB=${database}`,
+            `POSTGRES_USER=${superuser}`,
+            `POSTGRES_PASSWORD_FILE=${PASSWORD_FILE}`,
+            // SCRAM for local (socket) and host connections from initdb on; the entrypoint's pg_hba line for
+            // remote hosts uses POSTGRES_HOST_AUTH_METHOD. Both only act when the data directory is empty.
+            "POSTGRES_INITDB_ARGS=--auth-local=scram-sha-256 --auth-host=scram-sha-256",
+            "POSTGRES_HOST_AUTH_METHOD=scram-sha-256",
+            // The image runs timescaledb-tune once at init and writes postgresql.conf; our command line is the one
+            // source of truth, so the init-time tune is switched off rather than left to be overridden.
+            "NO_TS_TUNE=true",
+            `PGDATA=${PGDATA}`,
+            "TZ=UTC",
+          ],
+          uploads: [{ file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" }],
+          volumes: [{ ...dataSource, containerPath: PGDATA }],
+          networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
+          ports: [{ internal: CONTAINER_PORT, external: hostPort, ip: bindAddress, protocol: "tcp" }],
+          shmSize: Math.round((args.shmSizeBytes ?? 1024 * MiB) / MiB),
+          ulimits: [{ name: "nofile", soft: args.nofileLimit ?? 262144, hard: args.nofileLimit ?? 262144 }],
+          memory: Math.floor(args.memoryBytes / MiB),
+          memorySwap: Math.floor(args.memoryBytes / MiB),
+          cpus: String(args.cpus),
+          healthcheck: {
+            // Over TCP, so the check fails while initdb's temporary server (socket only) is up.
+            tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER_PORT), "-U", superuser, "-d", database],
+            interval: "10s",
+            timeout: "5s",
+            retries: 5,
+            startPeriod: "30s",
+          },
+          restart: "unless-stopped",
+          stopSignal: "SIGINT",
+          stopTimeout: graceSeconds,
+          destroyGraceSeconds: graceSeconds,
+          logDriver: "json-file",
+          logOpts: { "max-size": `${Math.max(1, Math.round(log.maxSizeBytes / MiB))}m`, "max-file": String(log.maxFiles) },
+          wait: args.waitForHealthy ?? true,
+          waitTimeout: args.readyTimeoutSeconds ?? 300,
+          mustRun: true,
+          removeVolumes: false,
+          labels,
+        },
+        // The name is fixed, so a replacement must remove the old container first; the data is in the volume.
+        { parent: this, deleteBeforeReplace: true, dependsOn: this.dataVolume ? [this.dataVolume] : [] },
+      ),
+    );
+
+    // 0.0.0.0 and :: accept connections on every interface; from the Docker host, loopback reaches them.
+    const host = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
+    this.host = pulumi.output(host);
+    this.port = pulumi.output(hostPort);
+    this.database = pulumi.output(database);
+    this.superuser = pulumi.output(superuser);
+    this.superuserPassword = password;
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+    this.connectionUrl = pulumi.secret(pulumi.interpolate`postgresql://${superuser}:${password}@${urlHost}:${hostPort}/${database}`);
+    this.containerName = this.container.name;
+    this.networkName = this.network.name;
+
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      database: this.database,
+      superuser: this.superuser,
+      superuserPassword: this.superuserPassword,
+      connectionUrl: this.connectionUrl,
+      containerName: this.containerName,
+      networkName: this.networkName,
+    });
+  }
+}
