@@ -11,6 +11,8 @@ export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, unknown>;
+  /** The resource options the program passed (retainOnDelete, deleteBeforeReplace, protect, ...). */
+  readonly options: pulumi.ResourceOptions;
 }
 
 export interface ProgramRun {
@@ -21,6 +23,11 @@ export interface ProgramRun {
   readonly exports: Record<string, unknown>;
   ofType(type: string): RecordedResource[];
   one(type: string, nameSuffix?: string): RecordedResource;
+}
+
+/** An error the program threw, with the resources it had registered before it threw. */
+export interface ProgramError extends Error {
+  registered: RecordedResource[];
 }
 
 const INDEX = path.resolve(__dirname, "..", "..", "index.ts");
@@ -43,6 +50,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
  */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
+  const options = new Map<string, pulumi.ResourceOptions>();
   const config: Record<string, string> = {};
   const values = { ...stackConfig(stack) };
   for (const [key, value] of Object.entries(overrides)) {
@@ -56,7 +64,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        if (args.type === "pulumi:pulumi:Stack") return { id: "", state: {} };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, options: options.get(`${args.type}::${args.name}`) ?? {} });
         return { id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -69,8 +78,23 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   );
 
   delete require.cache[INDEX];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exports = require(INDEX) as Record<string, unknown>;
+  let exports: Record<string, unknown> = {};
+  // As the CLI does: the program runs inside the root Stack resource. A stack transformation records the options each
+  // resource is created with, which the mocks' newResource does not see.
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((t) => {
+        options.set(`${t.type}::${t.name}`, t.opts);
+        return undefined;
+      });
+      exports = require(INDEX) as Record<string, unknown>;
+      return {};
+    });
+  } catch (e) {
+    // What a failed preview had registered by the time it failed: for a config error, nothing.
+    (e as ProgramError).registered = resources.slice();
+    throw e;
+  }
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value;
@@ -103,7 +127,7 @@ export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
 
 /** Whether an Output is marked secret. */
 export async function isSecret(value: unknown): Promise<boolean> {
-  return pulumi.Output.isInstance(value) ? await (value as pulumi.Output<unknown>).isSecret : false;
+  return pulumi.Output.isInstance(value) ? await pulumi.isSecret(value as pulumi.Output<unknown>) : false;
 }
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
