@@ -9,6 +9,7 @@
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
 import { dockerNames } from "../docker-names";
+import { SUPPORTED_MAJORS } from "../tuning";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -82,8 +83,6 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
 /** Keys that may be left unset: the feature they control is then off or derived. */
 export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
 
-/** Backup images are published per PostgreSQL major; the server images per TimescaleDB release and major. */
-export const SUPPORTED_POSTGRES_MAJORS = [15, 16, 17] as const;
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const CRON_KEYWORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
@@ -93,7 +92,7 @@ export function loadSettings(source: ConfigSource): Settings {
   const r = new Reader(source);
   const namePrefix = r.string("namePrefix", DOCKER_NAME, "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit");
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
-  const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_POSTGRES_MAJORS);
+  const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_MAJORS);
   const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
   const dataHostPath = r.optionalPath("dataHostPath");
   const backupHostPath = r.optionalPath("backupHostPath");
