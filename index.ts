@@ -1,0 +1,98 @@
+/**
+ * crypto-scout-db: one stack = one TimescaleDB server, its backup sidecar, and the crypto_scout schema with its roles
+ * and TimescaleDB policies. Read top to bottom, this file is the seed's compose file and init script:
+ *
+ *   settings (Pulumi.yaml + Pulumi.<stack>.yaml)  ->  tuning (postgres -c ...)
+ *   generated secrets  ->  TimescaleServer (network, volume, container)  ->  BackupSidecar
+ *                                           \->  DatabaseStage (provider, extension, schema, roles, grants,
+ *                                                               hypertables, compression/reorder/retention policies)
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { loadSettings } from "./components/config/settings";
+import { pulumiConfigSource } from "./components/config/pulumi-source";
+import { dockerNames, SERVER_ALIASES } from "./components/docker-names";
+import { tunePostgres, postgresCommand } from "./components/tuning";
+import { TimescaleServer } from "./components/server/timescaledb-server";
+import { BackupSidecar } from "./components/backup/backup-sidecar";
+
+// Everything that can be wrong with the stack's config fails here, before any resource is registered.
+const settings = loadSettings(pulumiConfigSource());
+const tuning = tunePostgres({
+  memoryBytes: settings.memoryLimitBytes,
+  cpus: settings.cpus,
+  maxConnections: settings.maxConnections,
+  postgresMajor: settings.postgresMajor,
+  walDiskBudgetBytes: settings.walDiskBudgetBytes,
+  shmSizeBytes: settings.shmSizeBytes,
+  nofileLimit: settings.nofileLimit,
+  overrides: settings.postgresSettings,
+});
+for (const warning of tuning.warnings) pulumi.log.warn(warning);
+
+const names = dockerNames(settings.namePrefix);
+const labels = { "com.crypto-scout.project": pulumi.getProject(), "com.crypto-scout.stack": pulumi.getStack() };
+const logRotation = { maxSizeBytes: settings.logMaxSizeBytes, maxFiles: settings.logMaxFiles };
+
+const generatedPassword = new random.RandomPassword("superuser-password", {
+  length: 32,
+  // URL- and shell-safe: the password goes into connection URLs and password files.
+  special: false,
+});
+
+const server = new TimescaleServer("timescaledb", {
+  image: settings.serverImage,
+  networkName: settings.networkName,
+  containerName: names.serverContainer,
+  database: settings.database,
+  superuser: settings.superuser,
+  superuserPassword: generatedPassword.result,
+  command: postgresCommand(tuning.settings),
+  data: settings.data,
+  bindAddress: settings.bindAddress,
+  hostPort: settings.hostPort,
+  memoryBytes: settings.memoryLimitBytes,
+  cpus: settings.cpus,
+  shmSizeBytes: settings.shmSizeBytes,
+  nofileLimit: settings.nofileLimit,
+  stopGracePeriodSeconds: settings.stopGracePeriodSeconds,
+  waitForHealthy: settings.waitForHealthy,
+  readyTimeoutSeconds: settings.readyTimeoutSeconds,
+  logRotation,
+  destroyDeletesData: settings.destroyDeletesData,
+  labels,
+});
+
+const backup = settings.backup.enabled
+  ? new BackupSidecar(
+      "backup",
+      {
+        image: settings.backupImage,
+        containerName: names.backupContainer,
+        networkName: server.networkName,
+        serverHost: SERVER_ALIASES[0],
+        database: server.database,
+        user: server.superuser,
+        password: server.superuserPassword,
+        schedule: settings.backup.schedule,
+        keep: { days: settings.backup.keepDays, weeks: settings.backup.keepWeeks, months: settings.backup.keepMonths },
+        location: settings.backup.location,
+        healthPort: settings.backup.healthPort,
+        destroyDeletesData: settings.destroyDeletesData,
+        logRotation,
+        labels,
+      },
+      { dependsOn: [server] },
+    )
+  : undefined;
+
+export const host = server.host;
+export const port = server.port;
+export const database = server.database;
+export const superuser = server.superuser;
+export const superuserPassword = server.superuserPassword;
+export const connectionUrl = server.connectionUrl;
+export const networkName = server.networkName;
+export const containerName = server.containerName;
+export const backupContainerName = backup?.container.name;
+export const backupLocation = backup?.location;

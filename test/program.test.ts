@@ -1,0 +1,249 @@
+/**
+ * The whole program under Pulumi mocks, once per stack file with that file's real config: asserts the inputs Pulumi
+ * records for every Docker and random resource (the seed's compose file, setting by setting), secrecy, destroy-safety
+ * and the one-line errors for bad config.
+ */
+import { strict as assert } from "node:assert";
+import { runProgram, isSecret, type ProgramError, isSecretInput, plain, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const NETWORK = "docker:index/network:Network";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+
+const SEED_FLAGS = [
+  "shared_preload_libraries=timescaledb",
+  "max_connections=200",
+  "shared_buffers=2GB",
+  "effective_cache_size=6GB",
+  "maintenance_work_mem=1GB",
+  "work_mem=16MB",
+  "autovacuum_work_mem=256MB",
+  "wal_level=replica",
+  "wal_compression=on",
+  "max_wal_size=8GB",
+  "min_wal_size=2GB",
+  "checkpoint_timeout=15min",
+  "checkpoint_completion_target=0.9",
+  "timezone=UTC",
+  "log_min_duration_statement=500ms",
+  "log_checkpoints=on",
+  "timescaledb.telemetry_level=off",
+];
+
+/** `["postgres", "-c", "a=1", "-c", "b=2"]` as { a: "1", b: "2" }, checking the shape on the way. */
+function commandSettings(command: unknown): Record<string, string> {
+  const argv = command as string[];
+  assert.equal(argv[0], "postgres");
+  const out: Record<string, string> = {};
+  for (let i = 1; i < argv.length; i += 2) {
+    assert.equal(argv[i], "-c", `argument ${i} is -c`);
+    const [k, ...v] = argv[i + 1].split("=");
+    assert.ok(!(k in out), `${k} is set once`);
+    out[k] = v.join("=");
+  }
+  return out;
+}
+
+function env(container: RecordedResource): Record<string, string> {
+  return Object.fromEntries((plain(container.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+describe("program under mocks: prod stack", function () {
+  let run: ProgramRun;
+  let server: RecordedResource;
+  let backup: RecordedResource;
+  before(async () => {
+    run = await runProgram("prod");
+    server = run.one(CONTAINER, "timescaledb-container");
+    backup = run.one(CONTAINER, "backup-container");
+  });
+
+  it("pins the server image to a TimescaleDB release for PostgreSQL 17 and keeps it on destroy", () => {
+    const image = run.one(IMAGE, "timescaledb-image");
+    assert.equal(image.inputs.name, "timescale/timescaledb:2.29.2-pg17");
+    assert.equal(image.inputs.keepLocally, true);
+    for (const img of run.ofType(IMAGE)) assert.doesNotMatch(String(img.inputs.name), /:latest|latest-/);
+    assert.equal(server.inputs.image, `sha256:${Buffer.from("timescale/timescaledb:2.29.2-pg17").toString("hex").slice(0, 64)}`, "container runs the pulled image's id");
+  });
+
+  it("creates the seed's crypto-scout bridge network and joins both containers to it", () => {
+    const net = run.one(NETWORK);
+    assert.equal(net.inputs.name, "crypto-scout");
+    assert.equal(net.inputs.driver, "bridge");
+    assert.deepEqual(plain(server.inputs.networksAdvanced), [{ name: "crypto-scout", aliases: ["timescaledb", "postgres"] }]);
+    assert.deepEqual(plain(backup.inputs.networksAdvanced), [{ name: "crypto-scout" }]);
+  });
+
+  it("passes every seed tuning flag with the seed's value on the command line", () => {
+    const flags = commandSettings(server.inputs.command);
+    for (const flag of SEED_FLAGS) {
+      const [k, v] = flag.split("=");
+      assert.equal(flags[k], v, `${k}`);
+    }
+    // The traps the tuning issue names: background workers fit, and autovacuum fits the memory budget.
+    assert.ok(Number(flags.max_worker_processes) >= 3 + Number(flags["timescaledb.max_background_workers"]) + 2);
+  });
+
+  it("names the superuser and database, and gives the password only as a file", () => {
+    const e = env(server);
+    assert.equal(e.POSTGRES_USER, "crypto_scout_db");
+    assert.equal(e.POSTGRES_DB, "crypto_scout");
+    assert.equal(e.POSTGRES_PASSWORD_FILE, "/run/secrets/postgres-password");
+    assert.ok(!("POSTGRES_PASSWORD" in e), "no password in the environment (docker inspect shows it)");
+    assert.equal(e.POSTGRES_INITDB_ARGS, "--auth-local=scram-sha-256 --auth-host=scram-sha-256");
+    assert.equal(e.POSTGRES_HOST_AUTH_METHOD, "scram-sha-256");
+    assert.equal(e.NO_TS_TUNE, "true", "the image's init-time timescaledb-tune does not fight the command line");
+    // The upload carries the password, so Pulumi sends (and stores) the whole property as a secret.
+    const uploads = unwrapSecretInput(server.inputs.uploads) as Array<Record<string, unknown>>;
+    assert.deepEqual(uploads, [
+      { file: "/run/secrets/postgres-password", content: "generated-superuser-password-password", permissions: "0400", owner: "70", group: "70" },
+    ]);
+    for (const c of run.ofType(CONTAINER)) {
+      for (const e of plain(c.inputs.envs) as string[]) assert.doesNotMatch(e, /generated-superuser-password/, `${c.name} env leaks the password`);
+    }
+  });
+
+  it("generates the superuser password and keeps it secret in outputs", async () => {
+    const pw = run.one(PASSWORD);
+    assert.equal(pw.inputs.length, 32);
+    assert.equal(pw.inputs.special, false);
+    assert.ok(await isSecret(run.exports.superuserPassword), "superuserPassword output is secret");
+    assert.ok(await isSecret(run.exports.connectionUrl), "connectionUrl output is secret");
+    assert.equal(run.outputs.connectionUrl, "postgresql://crypto_scout_db:generated-superuser-password-password@127.0.0.1:5432/crypto_scout");
+  });
+
+  it("sets shm 1 GiB, nofile 262144 soft and hard, 2 CPUs and 8 GiB without swap", () => {
+    assert.equal(server.inputs.shmSize, 1024);
+    assert.deepEqual(server.inputs.ulimits, [{ name: "nofile", soft: 262144, hard: 262144 }]);
+    assert.equal(server.inputs.cpus, "2");
+    assert.equal(server.inputs.memory, 8192);
+    assert.equal(server.inputs.memorySwap, 8192);
+  });
+
+  it("health-checks with pg_isready over TCP, 10s/5s/5 retries/30s start; restarts unless stopped", () => {
+    assert.deepEqual(server.inputs.healthcheck, {
+      tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "crypto_scout_db", "-d", "crypto_scout"],
+      interval: "10s",
+      timeout: "5s",
+      retries: 5,
+      startPeriod: "30s",
+    });
+    assert.equal(server.inputs.restart, "unless-stopped");
+    assert.equal(server.inputs.wait, true);
+    assert.equal(server.inputs.waitTimeout, 300);
+  });
+
+  it("stops with SIGINT and a grace period long enough for the shutdown checkpoint; rotates logs", () => {
+    assert.equal(server.inputs.stopSignal, "SIGINT");
+    assert.equal(server.inputs.stopTimeout, 300);
+    assert.equal(server.inputs.destroyGraceSeconds, 300);
+    for (const c of run.ofType(CONTAINER)) {
+      assert.equal(c.inputs.logDriver, "json-file");
+      assert.deepEqual(c.inputs.logOpts, { "max-size": "50m", "max-file": "5" });
+    }
+  });
+
+  it("publishes 5432 on loopback only", () => {
+    assert.deepEqual(server.inputs.ports, [{ internal: 5432, external: 5432, ip: "127.0.0.1", protocol: "tcp" }]);
+  });
+
+  it("keeps data and backups on destroy: retained volumes, no anonymous-volume removal", () => {
+    const data = run.one(VOLUME, "timescaledb-data");
+    const backups = run.one(VOLUME, "backup-volume");
+    assert.equal(data.inputs.name, "crypto-scout-data");
+    assert.equal(backups.inputs.name, "crypto-scout-backups");
+    assert.equal(data.options.retainOnDelete, true);
+    assert.equal(backups.options.retainOnDelete, true);
+    assert.deepEqual(server.inputs.volumes, [{ volumeName: "crypto-scout-data", containerPath: "/var/lib/postgresql/data" }]);
+    assert.deepEqual(backup.inputs.volumes, [{ volumeName: "crypto-scout-backups", containerPath: "/backups" }]);
+    for (const c of run.ofType(CONTAINER)) {
+      assert.equal(c.inputs.removeVolumes, false);
+      assert.equal((c.options as { deleteBeforeReplace?: boolean }).deleteBeforeReplace, true, `${c.name}: fixed name, so delete before replace`);
+    }
+  });
+
+  it("runs the backup sidecar pinned to PostgreSQL 17, daily, 7/4/6, whole-database custom-format dumps", () => {
+    assert.equal(run.one(IMAGE, "backup-image").inputs.name, "prodrigestivill/postgres-backup-local:17");
+    const e = env(backup);
+    assert.equal(e.POSTGRES_HOST, "timescaledb");
+    assert.equal(e.POSTGRES_DB, "crypto_scout");
+    assert.equal(e.POSTGRES_USER, "crypto_scout_db");
+    assert.equal(e.POSTGRES_PASSWORD_FILE, "/run/secrets/postgres-password");
+    assert.ok(!("POSTGRES_PASSWORD" in e));
+    assert.equal(e.SCHEDULE, "@daily");
+    assert.deepEqual([e.BACKUP_KEEP_DAYS, e.BACKUP_KEEP_WEEKS, e.BACKUP_KEEP_MONTHS], ["7", "4", "6"]);
+    assert.equal(e.HEALTHCHECK_PORT, "8080");
+    assert.equal(e.POSTGRES_EXTRA_OPTS, "--format=custom --compress=6");
+    assert.doesNotMatch(e.POSTGRES_EXTRA_OPTS, /--schema|-n /, "a schema-filtered dump loses hypertable chunks");
+    assert.equal(e.BACKUP_SUFFIX, ".dump");
+    assert.ok(isSecretInput(backup.inputs.uploads), "backup password upload is secret");
+    assert.equal((unwrapSecretInput(backup.inputs.uploads) as Array<{ content: string }>)[0].content, "generated-superuser-password-password");
+  });
+
+  it("exports host, port, database, user, network, container and backup location", () => {
+    assert.deepEqual(
+      [run.outputs.host, run.outputs.port, run.outputs.database, run.outputs.superuser, run.outputs.networkName, run.outputs.containerName, run.outputs.backupLocation],
+      ["127.0.0.1", 5432, "crypto_scout", "crypto_scout_db", "crypto-scout", "crypto-scout-timescaledb", "crypto-scout-backups"],
+    );
+  });
+});
+
+describe("program under mocks: dev stack", function () {
+  let run: ProgramRun;
+  let server: RecordedResource;
+  before(async () => {
+    run = await runProgram("dev");
+    server = run.one(CONTAINER, "timescaledb-container");
+  });
+
+  it("sizes the container for a laptop and tunes PostgreSQL to it", () => {
+    assert.equal(server.inputs.memory, 2048);
+    assert.equal(server.inputs.cpus, "1");
+    assert.equal(server.inputs.shmSize, 256);
+    const flags = commandSettings(server.inputs.command);
+    assert.equal(flags.shared_buffers, "512MB");
+    assert.equal(flags.effective_cache_size, "1536MB");
+    assert.equal(flags.max_connections, "50");
+    assert.ok(Number(flags.max_worker_processes) >= 3 + 16 + 1, "TimescaleDB's background workers fit with 1 CPU");
+  });
+
+  it("uses its own names and port so it can sit beside prod", () => {
+    assert.equal(run.one(NETWORK).inputs.name, "crypto-scout-dev");
+    assert.equal(server.inputs.name, "crypto-scout-dev-timescaledb");
+    assert.deepEqual(server.inputs.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
+  });
+});
+
+describe("program under mocks: options and bad config", function () {
+  it("a host directory replaces the data volume; opting in lets destroy delete the backup volume", async () => {
+    const run = await runProgram("prod", { dataHostPath: "/srv/crypto-scout/data/postgresql", destroyDeletesData: true });
+    assert.equal(run.ofType(VOLUME).filter((v) => v.name.endsWith("timescaledb-data")).length, 0);
+    const server = run.one(CONTAINER, "timescaledb-container");
+    assert.deepEqual(server.inputs.volumes, [{ hostPath: "/srv/crypto-scout/data/postgresql", containerPath: "/var/lib/postgresql/data" }]);
+    assert.equal(run.one(VOLUME, "backup-volume").options.retainOnDelete, false);
+  });
+
+  it("publishing on every interface must be asked for, and then connects over loopback", async () => {
+    const run = await runProgram("prod", { bindAddress: "0.0.0.0" });
+    assert.equal((run.one(CONTAINER, "timescaledb-container").inputs.ports as Array<{ ip: string }>)[0].ip, "0.0.0.0");
+    assert.equal(run.outputs.host, "127.0.0.1");
+  });
+
+  const badConfig: Array<[string, unknown, RegExp]> = [
+    ["memoryLimit", "eight", /^Invalid config 'memoryLimit': got "eight"; expected a size/],
+    ["hostPort", "0", /^Invalid config 'hostPort': got "0"; expected a whole number from 1 to 65535/],
+    ["postgresSettings", { "bad name": "1" }, /bad name/],
+  ];
+  for (const [key, value, message] of badConfig) {
+    it(`fails before creating anything when ${key}=${JSON.stringify(value)}`, async () => {
+      await assert.rejects(runProgram("prod", { [key]: value }), (e: ProgramError) => {
+        assert.match(e.message, message);
+        assert.ok(!e.message.includes("\n"), "one line");
+        assert.deepEqual(e.registered, [], "nothing is registered");
+        return true;
+      });
+    });
+  }
+});
