@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { loadSettings } from "./components/config/settings";
 import { pulumiConfigSource } from "./components/config/pulumi-source";
-import { dockerNames, SERVER_ALIASES } from "./components/docker-names";
+import { dockerNames, SERVER_ALIASES } from "./components/docker-common";
 import { tunePostgres, postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
 import { BackupSidecar } from "./components/backup/backup-sidecar";

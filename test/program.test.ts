@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { runProgram, isSecret, type ProgramError, isSecretInput, plain, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
+import { SEED_FLAGS } from "./support/seed";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -12,25 +13,6 @@ const VOLUME = "docker:index/volume:Volume";
 const NETWORK = "docker:index/network:Network";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 
-const SEED_FLAGS = [
-  "shared_preload_libraries=timescaledb",
-  "max_connections=200",
-  "shared_buffers=2GB",
-  "effective_cache_size=6GB",
-  "maintenance_work_mem=1GB",
-  "work_mem=16MB",
-  "autovacuum_work_mem=256MB",
-  "wal_level=replica",
-  "wal_compression=on",
-  "max_wal_size=8GB",
-  "min_wal_size=2GB",
-  "checkpoint_timeout=15min",
-  "checkpoint_completion_target=0.9",
-  "timezone=UTC",
-  "log_min_duration_statement=500ms",
-  "log_checkpoints=on",
-  "timescaledb.telemetry_level=off",
-];
 
 /** `["postgres", "-c", "a=1", "-c", "b=2"]` as { a: "1", b: "2" }, checking the shape on the way. */
 function commandSettings(command: unknown): Record<string, string> {

@@ -11,32 +11,13 @@ import {
   type TuningInput,
 } from "../components/tuning";
 import { GiB, KiB, MiB } from "../components/config/units";
+import { SEED_FLAGS } from "./support/seed";
 
 /** The seed's server: prod. */
 const PROD: TuningInput = { memoryBytes: 8 * GiB, cpus: 2, maxConnections: 200, postgresMajor: 17, shmSizeBytes: GiB, nofileLimit: 262144 };
 /** A dev laptop, as Pulumi.dev.yaml has it. */
 const LAPTOP: TuningInput = { memoryBytes: 2 * GiB, cpus: 1, maxConnections: 50, postgresMajor: 17, shmSizeBytes: 256 * MiB, nofileLimit: 65536 };
 
-/** The user's production notes, verbatim: prod must reproduce each one. */
-const SEED_FLAGS = [
-  "shared_preload_libraries=timescaledb",
-  "max_connections=200",
-  "shared_buffers=2GB",
-  "effective_cache_size=6GB",
-  "maintenance_work_mem=1GB",
-  "work_mem=16MB",
-  "autovacuum_work_mem=256MB",
-  "wal_level=replica",
-  "wal_compression=on",
-  "max_wal_size=8GB",
-  "min_wal_size=2GB",
-  "checkpoint_timeout=15min",
-  "checkpoint_completion_target=0.9",
-  "timezone=UTC",
-  "log_min_duration_statement=500ms",
-  "log_checkpoints=on",
-  "timescaledb.telemetry_level=off",
-];
 
 function values(t: Tuning): Record<string, string> {
   return Object.fromEntries(t.settings.map((s) => [s.name, s.value]));

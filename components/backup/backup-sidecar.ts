@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { PASSWORD_FILE } from "../docker-names";
+import { DEFAULT_LOG_ROTATION, dockerLabels, jsonFileLogging, type LogRotation, PASSWORD_FILE } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
-import { MiB } from "../config/units";
 
 /** Where the sidecar writes dumps inside its container (the image's BACKUP_DIR). */
 export const BACKUP_DIR = "/backups";
@@ -87,7 +86,7 @@ export interface BackupSidecarArgs {
    * json-file log rotation.
    * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
    */
-  readonly logRotation?: { readonly maxSizeBytes: number; readonly maxFiles: number };
+  readonly logRotation?: LogRotation;
   /**
    * Labels put on every Docker object.
    * @default {}
@@ -115,8 +114,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
     super("crypto-scout:backup:BackupSidecar", name, {}, opts);
     const keep = args.keep ?? { days: 7, weeks: 4, months: 6 };
     const healthPort = args.healthPort ?? 8080;
-    const log = args.logRotation ?? { maxSizeBytes: 50 * MiB, maxFiles: 5 };
-    const labels = Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }));
+    const labels = dockerLabels(args.labels);
 
     const image = new docker.RemoteImage(
       ...applyTransform(args.transform?.image, `${name}-image`, { name: args.image, keepLocally: true }, { parent: this }),
@@ -170,8 +168,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
           // pg_dump of a large database can take a while and a few hundred MB; it must not starve the server.
           memory: 512,
           restart: "unless-stopped",
-          logDriver: "json-file",
-          logOpts: { "max-size": `${Math.max(1, Math.round(log.maxSizeBytes / MiB))}m`, "max-file": String(log.maxFiles) },
+          ...jsonFileLogging(args.logRotation ?? DEFAULT_LOG_ROTATION),
           mustRun: true,
           removeVolumes: false,
           labels,

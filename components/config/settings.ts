@@ -8,7 +8,7 @@
  */
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
-import { dockerNames } from "../docker-names";
+import { dockerNames } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */

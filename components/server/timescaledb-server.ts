@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { PASSWORD_FILE, SERVER_ALIASES } from "../docker-names";
+import { DEFAULT_LOG_ROTATION, dockerLabels, jsonFileLogging, type LogRotation, PASSWORD_FILE, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
 
@@ -105,7 +105,7 @@ export interface TimescaleServerArgs {
    * json-file log rotation.
    * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
    */
-  readonly logRotation?: { readonly maxSizeBytes: number; readonly maxFiles: number };
+  readonly logRotation?: LogRotation;
   /**
    * Let `pulumi destroy` (or a replace) delete the named data volume. Off: the volume is left on the host
    * (`retainOnDelete`) and a later `pulumi up` adopts it again by name.
@@ -152,8 +152,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
     const bindAddress = args.bindAddress ?? "127.0.0.1";
     const hostPort = args.hostPort ?? CONTAINER_PORT;
     const graceSeconds = args.stopGracePeriodSeconds ?? 300;
-    const log = args.logRotation ?? { maxSizeBytes: 50 * MiB, maxFiles: 5 };
-    const labels = Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }));
+    const labels = dockerLabels(args.labels);
     const retainData = !args.destroyDeletesData;
     const password = pulumi.secret(args.superuserPassword);
 
@@ -221,8 +220,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
           stopSignal: "SIGINT",
           stopTimeout: graceSeconds,
           destroyGraceSeconds: graceSeconds,
-          logDriver: "json-file",
-          logOpts: { "max-size": `${Math.max(1, Math.round(log.maxSizeBytes / MiB))}m`, "max-file": String(log.maxFiles) },
+          ...jsonFileLogging(args.logRotation ?? DEFAULT_LOG_ROTATION),
           wait: args.waitForHealthy ?? true,
           waitTimeout: args.readyTimeoutSeconds ?? 300,
           mustRun: true,

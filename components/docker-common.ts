@@ -1,0 +1,36 @@
+/**
+ * Docker object names derived from a stack's prefix. One function, so the server, the backup sidecar, the restore
+ * script's defaults and the README agree.
+ */
+export function dockerNames(prefix: string) {
+  return {
+    network: prefix,
+    serverContainer: `${prefix}-timescaledb`,
+    backupContainer: `${prefix}-backup`,
+    dataVolume: `${prefix}-data`,
+    backupVolume: `${prefix}-backups`,
+  } as const;
+}
+
+/** Where the generated superuser password is uploaded inside both containers (read through `*_FILE` variables). */
+export const PASSWORD_FILE = "/run/secrets/postgres-password";
+/** The server's aliases on the stack's network. `postgres` keeps the seed's `POSTGRES_HOST=postgres` working. */
+export const SERVER_ALIASES = ["timescaledb", "postgres"] as const;
+
+/** json-file log rotation for a container: at most `maxFiles` files of `maxSizeBytes` each. */
+export interface LogRotation {
+  readonly maxSizeBytes: number;
+  readonly maxFiles: number;
+}
+export const DEFAULT_LOG_ROTATION: LogRotation = { maxSizeBytes: 50 * 1024 * 1024, maxFiles: 5 };
+
+/** The container args that turn on json-file log rotation. */
+export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION) {
+  const sizeMiB = Math.max(1, Math.round(rotation.maxSizeBytes / (1024 * 1024)));
+  return { logDriver: "json-file", logOpts: { "max-size": `${sizeMiB}m`, "max-file": String(rotation.maxFiles) } };
+}
+
+/** Labels as the docker provider takes them. */
+export function dockerLabels(labels: Readonly<Record<string, string>> = {}) {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}

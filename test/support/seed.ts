@@ -1,0 +1,20 @@
+/** The user's production notes (the seed), verbatim: the prod stack must pass each flag with exactly this value. */
+export const SEED_FLAGS: readonly string[] = [
+  "shared_preload_libraries=timescaledb",
+  "max_connections=200",
+  "shared_buffers=2GB",
+  "effective_cache_size=6GB",
+  "maintenance_work_mem=1GB",
+  "work_mem=16MB",
+  "autovacuum_work_mem=256MB",
+  "wal_level=replica",
+  "wal_compression=on",
+  "max_wal_size=8GB",
+  "min_wal_size=2GB",
+  "checkpoint_timeout=15min",
+  "checkpoint_completion_target=0.9",
+  "timezone=UTC",
+  "log_min_duration_statement=500ms",
+  "log_checkpoints=on",
+  "timescaledb.telemetry_level=off",
+];
