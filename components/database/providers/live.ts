@@ -1,0 +1,327 @@
+/**
+ * Applying the model to a live database: plain async functions over a `pg` Client, shared by the dynamic providers
+ * (hypertable, policy, readiness) and the `schema` CLI, so `pulumi up` and `npm run schema -- apply` run the same code.
+ *
+ * Pulumi serializes the dynamic providers together with every function they reach, so this module keeps to functions
+ * and constants: `pg` is required inside `connect` (the serializer turns module captures into `require` calls), and
+ * nothing here holds state between calls.
+ */
+import type { Client } from "pg";
+import type { HypertableSpec, TableSpec } from "../model";
+import {
+  createExtensionSql,
+  createSchemaSql,
+  dropTableSql,
+  parseCompressionColumns,
+  planPolicy,
+  planTable,
+  removePolicySql,
+  tablePolicies,
+  type LiveIndex,
+  type LivePolicy,
+  type LiveTable,
+  type PolicyKind,
+  type PolicySpec,
+  type TablePlan,
+} from "../sql";
+
+/** Where and as whom to connect. The password is a secret wherever it travels through Pulumi. */
+export interface Connection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function describeServer(c: Pick<Connection, "host" | "port">): string {
+  return `${c.host.includes(":") ? `[${c.host}]` : c.host}:${c.port}`;
+}
+
+/** One connection attempt; the client is ended again if it fails. */
+export async function connect(c: Connection, timeoutMs = 10_000): Promise<Client> {
+  const pg = require("pg") as typeof import("pg");
+  const client = new pg.Client({
+    host: c.host,
+    port: Number(c.port),
+    database: c.database,
+    user: c.user,
+    password: c.password,
+    ssl: false,
+    connectionTimeoutMillis: timeoutMs,
+    application_name: "crypto-scout-db",
+  });
+  // A server that goes away mid-session emits 'error' on the client; the pending query rejects with it anyway.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
+  return client;
+}
+
+/** Runs `fn` with a fresh client and always ends it. */
+export async function withClient<T>(c: Connection, fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T> {
+  const client = await connect(c, timeoutMs);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** SQLSTATEs that retrying cannot fix: wrong password, no such role or no pg_hba entry. */
+const FATAL_AUTH_CODES = ["28P01", "28000"];
+
+/**
+ * Waits until the server accepts a connection as `c.user` with `c.password` and answers a query, retrying with
+ * backoff (0.25 s doubling to 5 s) for at most `timeoutSeconds`. A rejected password fails at once.
+ */
+export async function waitForServer(c: Connection, timeoutSeconds: number): Promise<{ serverVersion: string; attempts: number }> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let delay = 250;
+  let attempts = 0;
+  let lastError = "no attempt was made";
+  for (;;) {
+    attempts++;
+    try {
+      const remaining = deadline - Date.now();
+      const version = await withClient(
+        c,
+        async (client) => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v as string,
+        Math.max(1000, Math.min(10_000, remaining)),
+      );
+      return { serverVersion: version, attempts };
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      lastError = err.message || String(e);
+      if (err.code && FATAL_AUTH_CODES.includes(err.code)) {
+        throw new Error(`TimescaleDB at ${describeServer(c)} rejected user ${c.user}: ${lastError} (not retried: check the password and role)`);
+      }
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+    delay = Math.min(delay * 2, 5000);
+  }
+  throw new Error(`TimescaleDB at ${describeServer(c)} did not accept connections as user ${c.user} within ${timeoutSeconds} s: ${lastError}`);
+}
+
+/** Runs statements in one transaction; on failure rolls back and names the statement that failed. */
+export async function runStatements(client: Client, statements: readonly string[]): Promise<void> {
+  if (statements.length === 0) return;
+  await client.query("BEGIN");
+  let current = "";
+  try {
+    for (const s of statements) {
+      current = s;
+      await client.query(s);
+    }
+    await client.query("COMMIT");
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    const err = e as Error;
+    err.message = `${err.message} (while running: ${current.split("\n")[0]}${current.includes("\n") ? " ..." : ""})`;
+    throw err;
+  }
+}
+
+/** The live state of `schema.table` from the catalog and TimescaleDB's views; undefined when it does not exist. */
+export async function inspectTable(client: Client, schema: string, table: string): Promise<LiveTable | undefined> {
+  const rel = await client.query(
+    `SELECT c.oid::int8 AS oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, table],
+  );
+  if (rel.rows.length === 0) return undefined;
+  const oid = String(rel.rows[0].oid);
+  const relkind = String(rel.rows[0].relkind);
+  const columns = await client.query(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
+       FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [oid],
+  );
+  const indexes = await client.query(
+    `SELECT ci.relname AS name, i.indisunique AS is_unique, i.indisprimary AS is_primary,
+            (SELECT json_agg(json_build_object('column', a.attname, 'desc', (i.indoption[k.ord - 1] & 1) = 1) ORDER BY k.ord)
+               FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+               LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              WHERE k.ord <= i.indnkeyatts) AS keys
+       FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE i.indrelid = $1::oid`,
+    [oid],
+  );
+  const liveIndexes: LiveIndex[] = indexes.rows.map((r) => {
+    const keys = (r.keys ?? []) as Array<{ column: string | null; desc: boolean }>;
+    const expression = keys.some((k) => k.column === null);
+    return {
+      name: r.name,
+      unique: r.is_unique,
+      primary: r.is_primary,
+      columns: expression ? undefined : keys.map((k) => (k.desc ? { column: k.column as string, desc: true } : { column: k.column as string })),
+    };
+  });
+  const dimension = await client.query(
+    `SELECT column_name, extract(epoch FROM time_interval)::float8 AS seconds FROM timescaledb_information.dimensions
+      WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY dimension_number LIMIT 1`,
+    [schema, table],
+  );
+  let compression: LiveTable["compression"];
+  const hyper = await client.query(
+    `SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2`,
+    [schema, table],
+  );
+  if (hyper.rows[0]?.compression_enabled) {
+    const settings = await client.query(
+      `SELECT segmentby, orderby FROM timescaledb_information.hypertable_compression_settings WHERE hypertable = $1::oid::regclass`,
+      [oid],
+    );
+    const row = settings.rows[0] ?? {};
+    compression = {
+      segmentBy: parseCompressionColumns(row.segmentby).map((k) => k.column),
+      orderBy: parseCompressionColumns(row.orderby),
+    };
+  }
+  return {
+    relkind,
+    columns: columns.rows.map((r) => ({ name: r.name, type: r.type, notNull: r.not_null })),
+    primaryKey: liveIndexes.find((i) => i.primary)?.columns?.map((k) => k.column),
+    indexes: liveIndexes,
+    hypertable: dimension.rows[0]
+      ? { timeColumn: dimension.rows[0].column_name, chunkIntervalSeconds: dimension.rows[0].seconds === null ? undefined : Number(dimension.rows[0].seconds) }
+      : undefined,
+    compression,
+  };
+}
+
+const POLICY_PROCS: Record<PolicyKind, { proc: string; key: string }> = {
+  compression: { proc: "policy_compression", key: "compress_after" },
+  retention: { proc: "policy_retention", key: "drop_after" },
+  reorder: { proc: "policy_reorder", key: "index_name" },
+};
+
+/** The table's policy job of `kind` (from timescaledb_information.jobs), or undefined. */
+export async function inspectPolicy(client: Client, schema: string, table: string, kind: PolicyKind): Promise<LivePolicy | undefined> {
+  const { proc, key } = POLICY_PROCS[kind];
+  const res = await client.query(
+    `SELECT job_id, config->>$4 AS value FROM timescaledb_information.jobs
+      WHERE hypertable_schema = $1 AND hypertable_name = $2 AND proc_name = $3 ORDER BY job_id LIMIT 1`,
+    [schema, table, proc, key],
+  );
+  const row = res.rows[0];
+  if (!row) return undefined;
+  const jobId = Number(row.job_id);
+  if (kind === "reorder") return { jobId, index: row.value ?? undefined };
+  if (row.value === null || row.value === undefined) return { jobId };
+  const seconds = await client.query(`SELECT extract(epoch FROM $1::interval)::float8 AS s`, [row.value]);
+  return { jobId, afterSeconds: Number(seconds.rows[0].s) };
+}
+
+/** A change the model implies but that is never made automatically; the message says how to migrate. */
+export function refusedError(plan: TablePlan): Error {
+  const e = new Error(`Refused to change the schema; nothing was applied:\n- ${plan.refusals.join("\n- ")}`);
+  e.name = "RefusedChange";
+  return e;
+}
+
+/** The plan for one table against the live database. */
+export async function planLiveTable(client: Client, schema: string, t: HypertableSpec): Promise<TablePlan> {
+  return planTable(schema, t, await inspectTable(client, schema, t.name));
+}
+
+/**
+ * Creates or adopts `schema.table` and brings it to the model in one transaction: returns the statements run (none
+ * when it already matches). Throws a RefusedChange error, having changed nothing, for destructive changes.
+ */
+export async function applyTable(client: Client, schema: string, t: HypertableSpec): Promise<string[]> {
+  const plan = await planLiveTable(client, schema, t);
+  if (plan.refusals.length > 0) throw refusedError(plan);
+  await runStatements(client, plan.statements);
+  return plan.statements;
+}
+
+/** The statements that would bring the table's policy to the model. */
+export async function planLivePolicy(client: Client, schema: string, table: string, p: PolicySpec): Promise<string[]> {
+  return planPolicy(schema, table, p, await inspectPolicy(client, schema, table, p.kind));
+}
+
+/** Adds the policy, or changes its setting in place (alter_job) when it differs; returns the statements run. */
+export async function applyPolicy(client: Client, schema: string, table: string, p: PolicySpec): Promise<string[]> {
+  const statements = await planLivePolicy(client, schema, table, p);
+  await runStatements(client, statements);
+  return statements;
+}
+
+async function isHypertable(client: Client, schema: string, table: string): Promise<boolean> {
+  const res = await client.query(
+    `SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2`,
+    [schema, table],
+  );
+  return res.rows.length > 0;
+}
+
+/** Removes the table's policy of `kind` if there is one (and the hypertable still exists); never touches rows. */
+export async function removePolicy(client: Client, schema: string, table: string, kind: PolicyKind): Promise<string[]> {
+  if (!(await isHypertable(client, schema, table))) return [];
+  if (!(await inspectPolicy(client, schema, table, kind))) return [];
+  const statements = [removePolicySql(schema, table, kind)];
+  await runStatements(client, statements);
+  return statements;
+}
+
+/** Drops the table and its rows. Only called when the stack opted in (`destroyDropsTables`). */
+export async function dropTable(client: Client, schema: string, table: string): Promise<string[]> {
+  const statements = [dropTableSql(schema, table)];
+  await runStatements(client, statements);
+  return statements;
+}
+
+/** The extension and the schema, created when missing; returns the statements run. */
+export async function applyDatabase(client: Client, schema: string): Promise<string[]> {
+  const res = await client.query(
+    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ext, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema`,
+    [schema],
+  );
+  const statements = [...(res.rows[0].ext ? [] : [createExtensionSql()]), ...(res.rows[0].schema ? [] : [createSchemaSql(schema)])];
+  await runStatements(client, statements);
+  return statements;
+}
+
+/**
+ * The whole model, as the CLI applies it: extension, schema, then per table its DDL and its three policies. Stops at
+ * the first table with a refused change, having applied the tables before it. Returns the statements run.
+ */
+export async function applyModel(client: Client, schema: string, tables: readonly TableSpec[]): Promise<string[]> {
+  const statements = await applyDatabase(client, schema);
+  for (const t of tables) {
+    statements.push(...(await applyTable(client, schema, t)));
+    for (const p of tablePolicies(t)) statements.push(...(await applyPolicy(client, schema, t.name, p)));
+  }
+  return statements;
+}
+
+/** Pulumi's placeholder for a value not known during preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** JSON with object keys sorted, for comparing inputs that went through protobuf (which does not keep key order). */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The keys whose values differ between two property bags. */
+export function changedKeys(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
+  return keys.filter((k) => stableJson(olds[k]) !== stableJson(news[k]));
+}
+
+/** Whether every connection field is known (not a preview placeholder), so a diff may look at the live database. */
+export function isKnownConnection(c: Partial<Connection>): c is Connection {
+  return [c.host, c.port, c.database, c.user, c.password].every((v) => v !== undefined && v !== null && v !== UNKNOWN);
+}
+
+export const CONNECTION_KEYS = ["host", "port", "database", "user", "password"] as const;

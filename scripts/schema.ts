@@ -1,0 +1,149 @@
+/**
+ * The schema model outside Pulumi. Needs neither the Pulumi CLI nor Docker:
+ *
+ *   npm run schema -- plan --stack prod                                   # the SQL the model implies for the stack
+ *   npm run schema -- apply --stack prod --database-url postgresql://...  # apply it; a second run prints "no changes"
+ *
+ * `apply` runs the same code as the dynamic providers of `pulumi up` (components/database/providers/live.ts): the
+ * extension, the schema, each table (adopted if it exists, refused if the change is destructive) and its policies.
+ * Roles, grants and default privileges need generated passwords and stay with `pulumi up`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import * as yaml from "js-yaml";
+import { applyTableOverrides, DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
+import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
+import { applyModel, describeServer, withClient, type Connection } from "../components/database/providers/live";
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const PROJECT = "crypto-scout-db";
+const USAGE = [
+  "usage: npm run schema -- plan --stack <name> [--schema crypto_scout]",
+  "       npm run schema -- apply --stack <name> --database-url postgresql://user:password@host:port/database [--schema crypto_scout]",
+].join("\n");
+
+/**
+ * The stack's raw `tables` overrides, from `Pulumi.<stack>.yaml` (`crypto-scout-db:tables`). A stack without a file
+ * has none: the model's defaults apply. The one place that knows where stack config lives for this tool.
+ */
+export function tableOverridesForStack(stack: string, dir = PROJECT_DIR): { overrides: unknown; source: string } {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) return { overrides: undefined, source: `no ${path.basename(file)}: the model's defaults` };
+  const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const config = doc.config ?? {};
+  const overrides = config[`${PROJECT}:tables`] ?? config.tables;
+  return { overrides, source: overrides === undefined ? `${path.basename(file)}, which sets no table overrides` : path.basename(file) };
+}
+
+/** The model for a stack: defaults with the stack's overrides applied (validated; errors name the config key). */
+export function tablesForStack(stack: string, dir = PROJECT_DIR): { tables: readonly TableSpec[]; source: string } {
+  const { overrides, source } = tableOverridesForStack(stack, dir);
+  return { tables: applyTableOverrides("tables", overrides), source };
+}
+
+/** The plan as a SQL script: extension, schema, then per table its DDL and policies. */
+export function planScript(schema: string, tables: readonly TableSpec[], header: string[]): string {
+  const lines = header.map((h) => `-- ${h}`);
+  const block = (title: string, statements: string[]) => lines.push("", `-- ${title}`, ...statements.map((s) => `${s};`));
+  block("extension and schema", [createExtensionSql(), createSchemaSql(schema)]);
+  for (const t of tables) {
+    block(
+      `${t.name}: ${t.chunkInterval} chunks on ${t.timeColumn}, compress after ${t.compressAfter}, retention ${t.retention}, reorder on ${t.reorderIndex}`,
+      [...tableSql(schema, t), ...tablePolicies(t).map((p) => addPolicySql(schema, t.name, p))],
+    );
+  }
+  lines.push("", "-- Roles (writer, reader), their grants and default privileges are managed by `pulumi up` (generated passwords).");
+  return lines.join("\n");
+}
+
+/** Parses `postgresql://user:password@host:port/database`. */
+export function parseDatabaseUrl(url: string): Connection {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--database-url is not a URL; expected postgresql://user:password@host:port/database`);
+  }
+  if (!/^postgres(ql)?:$/.test(u.protocol) || !u.hostname || !u.username) {
+    throw new Error(`--database-url must look like postgresql://user:password@host:port/database (got protocol ${u.protocol}, host ${u.hostname || "none"})`);
+  }
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(u.port || 5432),
+    database: decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres",
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
+}
+
+/** Runs the CLI; returns the exit code. `out`/`err` receive whole lines. */
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { stack: { type: "string", short: "s" }, "database-url": { type: "string" }, schema: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (e) {
+    err(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  if ((command !== "plan" && command !== "apply") || positionals.length > 1 || !values.stack) {
+    err(USAGE);
+    return 2;
+  }
+  try {
+    const schema = validateSchemaName("--schema", values.schema ?? DEFAULT_SCHEMA);
+    const { tables, source } = tablesForStack(values.stack);
+    const policies = tables.length * 3;
+    if (command === "plan") {
+      out(planScript(schema, tables, [`crypto-scout-db schema for stack ${values.stack} (table settings: ${source})`, `schema ${schema}: ${tables.length} tables, ${policies} policies`]));
+      return 0;
+    }
+    const url = values["database-url"];
+    if (!url) {
+      err(`apply needs --database-url\n${USAGE}`);
+      return 2;
+    }
+    const conn = parseDatabaseUrl(url);
+    const where = `${schema} at ${describeServer(conn)}/${conn.database}`;
+    let statements: string[];
+    try {
+      statements = await withClient(conn, (client) => applyModel(client, schema, tables));
+    } catch (e) {
+      err(`schema apply failed for ${where}: ${(e as Error).message}`);
+      return 1;
+    }
+    if (statements.length === 0) {
+      out(`no changes: ${where} matches the model (${tables.length} tables, ${policies} policies)`);
+    } else {
+      out(`applied ${statements.length} statement${statements.length === 1 ? "" : "s"} to ${where}:`);
+      for (const s of statements) out(`${s};`);
+    }
+    return 0;
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm run schema -- plan|apply`: the plan prints the model's SQL for a stack; apply runs the providers' code against
+ * a database URL, is idempotent, and fails with a clear message and a non-zero exit code.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main, tableOverridesForStack, tablesForStack } from "../../scripts/schema";
+import { freshSchema, policyJobs, timescale } from "../support/timescale";
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+describe("schema CLI", function () {
+  this.timeout(60_000);
+
+  it("plan prints the SQL the model implies for a stack", async () => {
+    const { code, out, err } = await cli("plan", "--stack", "prod");
+    assert.equal(code, 0, err);
+    assert.match(out, /^-- crypto-scout-db schema for stack prod/);
+    assert.match(out, /^CREATE EXTENSION IF NOT EXISTS timescaledb;$/m);
+    assert.match(out, /^CREATE SCHEMA IF NOT EXISTS "crypto_scout";$/m);
+    assert.equal(out.match(/^SELECT create_hypertable\(/gm)?.length, 4);
+    assert.equal(out.match(/^SELECT add_(compression|retention|reorder)_policy\(/gm)?.length, 12);
+    assert.match(out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_btc_usdt"', drop_after => INTERVAL '180 days'/);
+  });
+
+  it("plan works for a stack without a stack file (model defaults) and takes --schema", async () => {
+    const { code, out } = await cli("plan", "--stack", "no-such-stack", "--schema", "analytics");
+    assert.equal(code, 0);
+    assert.match(out, /no Pulumi\.no-such-stack\.yaml: the model's defaults/);
+    assert.match(out, /CREATE TABLE IF NOT EXISTS "analytics"\."cmc_fgi"/);
+  });
+
+  it("reads table overrides from the stack file and rejects bad ones naming the key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-cli-"));
+    try {
+      fs.writeFileSync(path.join(dir, "Pulumi.good.yaml"), "config:\n  crypto-scout-db:tables:\n    cmc_fgi:\n      retention: 365 days\n");
+      fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  crypto-scout-db:tables:\n    cmc_fgi:\n      retention: 1 year\n");
+      fs.writeFileSync(path.join(dir, "Pulumi.plain.yaml"), "config:\n  crypto-scout-db:hostPort: 5433\n");
+      assert.deepEqual(tableOverridesForStack("good", dir).overrides, { cmc_fgi: { retention: "365 days" } });
+      assert.equal(tablesForStack("good", dir).tables[0].retention, "365 days");
+      assert.equal(tablesForStack("plain", dir).tables[0].retention, "730 days");
+      assert.throws(() => tablesForStack("bad", dir), /^ConfigError: Invalid config 'tables\.cmc_fgi\.retention': got "1 year"; expected an interval/);
+      assert.throws(() => tableOverridesForStack("../etc", dir), /Invalid stack name/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("apply creates the schema, then a second run prints no changes", async () => {
+    const t = await timescale();
+    const schema = freshSchema("cli");
+    const first = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, new RegExp(`^applied \\d+ statements to ${schema} at 127\\.0\\.0\\.1:\\d+/postgres:`));
+    assert.equal(Object.keys(await policyJobs(schema)).length, 12);
+    const second = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
+    assert.equal(second.code, 0, second.err);
+    assert.equal(second.out, `no changes: ${schema} at 127.0.0.1:${t.port}/postgres matches the model (4 tables, 12 policies)`);
+  });
+
+  it("apply fails with a clear message and a non-zero exit code", async () => {
+    const unreachable = await cli("apply", "--stack", "prod", "--database-url", "postgresql://u:p@127.0.0.1:1/db");
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.err, /^schema apply failed for crypto_scout at 127\.0\.0\.1:1\/db: .*ECONNREFUSED/);
+    const badUrl = await cli("apply", "--stack", "prod", "--database-url", "mysql://u:p@h/db");
+    assert.equal(badUrl.code, 1);
+    assert.match(badUrl.err, /--database-url must look like postgresql:\/\/user:password@host:port\/database/);
+    const missing = await cli("apply", "--stack", "prod");
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /apply needs --database-url/);
+    assert.equal((await cli("frobnicate", "--stack", "prod")).code, 2);
+    assert.equal((await cli("plan", "--stak", "prod")).code, 2);
+  });
+});
