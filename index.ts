@@ -15,6 +15,8 @@ import { dockerNames, SERVER_ALIASES } from "./components/docker-common";
 import { tunePostgres, postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
 import { BackupSidecar } from "./components/backup/backup-sidecar";
+import { DatabaseStage } from "./components/database/database-stage";
+import { applyTableOverrides } from "./components/database/model";
 
 // Everything that can be wrong with the stack's config fails here, before any resource is registered.
 const settings = loadSettings(pulumiConfigSource());
@@ -28,6 +30,7 @@ const tuning = tunePostgres({
   nofileLimit: settings.nofileLimit,
   overrides: settings.postgresSettings,
 });
+const tables = applyTableOverrides("tables", settings.tableOverrides);
 for (const warning of tuning.warnings) pulumi.log.warn(warning);
 
 const names = dockerNames(settings.namePrefix);
@@ -86,6 +89,24 @@ const backup = settings.backup.enabled
     )
   : undefined;
 
+// The seed's init script as resources. Every connection waits until the server accepts the generated credentials.
+const schemaStage = new DatabaseStage(
+  "crypto-scout",
+  {
+    host: server.host,
+    port: server.port,
+    database: server.database,
+    superuser: server.superuser,
+    superuserPassword: server.superuserPassword,
+    tables,
+    destroyDropsTables: settings.destroyDeletesData,
+    readyTimeoutSeconds: settings.readyTimeoutSeconds,
+    // A replaced container (new image, new limits) is checked for readiness again before anything connects.
+    serverRevision: server.container.id,
+  },
+  { dependsOn: [server] },
+);
+
 export const host = server.host;
 export const port = server.port;
 export const database = server.database;
@@ -96,3 +117,9 @@ export const networkName = server.networkName;
 export const containerName = server.containerName;
 export const backupContainerName = backup?.container.name;
 export const backupLocation = backup?.location;
+export const writerRole = schemaStage.writerRole;
+export const writerPassword = schemaStage.writerPassword;
+export const readerRole = schemaStage.readerRole;
+export const readerPassword = schemaStage.readerPassword;
+export const writerConnectionUrl = schemaStage.writerConnectionUrl;
+export const readerConnectionUrl = schemaStage.readerConnectionUrl;

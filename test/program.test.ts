@@ -88,9 +88,11 @@ describe("program under mocks: prod stack", function () {
   });
 
   it("generates the superuser password and keeps it secret in outputs", async () => {
-    const pw = run.one(PASSWORD);
-    assert.equal(pw.inputs.length, 32);
-    assert.equal(pw.inputs.special, false);
+    assert.deepEqual(run.ofType(PASSWORD).map((p) => p.name).sort(), ["crypto-scout-reader-password", "crypto-scout-writer-password", "superuser-password"]);
+    for (const pw of run.ofType(PASSWORD)) {
+      assert.equal(pw.inputs.length, 32);
+      assert.equal(pw.inputs.special, false, "URL- and shell-safe");
+    }
     assert.ok(await isSecret(run.exports.superuserPassword), "superuserPassword output is secret");
     assert.ok(await isSecret(run.exports.connectionUrl), "connectionUrl output is secret");
     assert.equal(run.outputs.connectionUrl, "postgresql://crypto_scout_db:generated-superuser-password-password@127.0.0.1:5432/crypto_scout");
@@ -170,6 +172,35 @@ describe("program under mocks: prod stack", function () {
       ["127.0.0.1", 5432, "crypto_scout", "crypto_scout_db", "crypto-scout", "crypto-scout-timescaledb", "crypto-scout-backups"],
     );
   });
+
+  it("registers the database stage on the configured host and port: 4 hypertables, 12 policies, secret role passwords", async () => {
+    const provider = run.one("pulumi:providers:postgresql");
+    assert.equal(plain(provider.inputs.host), "127.0.0.1");
+    assert.equal(Number(plain(provider.inputs.port)), 5432);
+    assert.equal(provider.inputs.sslmode, "disable");
+    assert.ok(isSecretInput(provider.inputs.password), "provider password is secret");
+    const dynamic = run.ofType("pulumi-nodejs:dynamic:Resource");
+    assert.deepEqual(
+      dynamic.filter((r) => r.name.includes("-hypertable-")).map((r) => r.name).sort(),
+      ["bybit_lpl", "bybit_spot_tickers_btc_usdt", "bybit_spot_tickers_eth_usdt", "cmc_fgi"].map((t) => `crypto-scout-hypertable-${t}`),
+    );
+    assert.equal(dynamic.filter((r) => /-(compression|retention|reorder)-/.test(r.name)).length, 12);
+    for (const r of dynamic) {
+      assert.ok(isSecretInput(r.inputs.password), `${r.name}: password input is secret`);
+    }
+    for (const key of ["writerPassword", "readerPassword", "writerConnectionUrl", "readerConnectionUrl"]) {
+      assert.ok(await isSecret(run.exports[key]), `${key} output is secret`);
+    }
+    assert.deepEqual([run.outputs.writerRole, run.outputs.readerRole], ["crypto_scout_writer", "crypto_scout_reader"]);
+  });
+
+  it("takes retention windows from the stack's tables config", async () => {
+    const changed = await runProgram("prod", { tables: { bybit_spot_tickers_btc_usdt: { retention: "90 days" } } });
+    const retention = changed.one("pulumi-nodejs:dynamic:Resource", "-retention-bybit_spot_tickers_btc_usdt");
+    assert.match(JSON.stringify(plain(retention.inputs.policy)), /90 days/);
+    const unchanged = changed.one("pulumi-nodejs:dynamic:Resource", "-retention-bybit_spot_tickers_eth_usdt");
+    assert.match(JSON.stringify(plain(unchanged.inputs.policy)), /180 days/);
+  });
 });
 
 describe("program under mocks: dev stack", function () {
@@ -217,6 +248,7 @@ describe("program under mocks: options and bad config", function () {
     ["memoryLimit", "eight", /^Invalid config 'memoryLimit': got "eight"; expected a size/],
     ["hostPort", "0", /^Invalid config 'hostPort': got "0"; expected a whole number from 1 to 65535/],
     ["postgresSettings", { "bad name": "1" }, /bad name/],
+    ["tables", { cmc_fgi: { retention: "90 dayz" } }, /^Invalid config 'tables\.cmc_fgi\.retention': got "90 dayz"/],
   ];
   for (const [key, value, message] of badConfig) {
     it(`fails before creating anything when ${key}=${JSON.stringify(value)}`, async () => {
