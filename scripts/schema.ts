@@ -8,37 +8,30 @@
  * extension, the schema, each table (adopted if it exists, refused if the change is destructive) and its policies.
  * Roles, grants and default privileges need generated passwords and stay with `pulumi up`.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
-import * as yaml from "js-yaml";
+import { PROJECT, stackConfig } from "../components/config/stack-files";
 import { applyTableOverrides, DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
 import { applyModel, describeServer, withClient, type Connection } from "../components/database/providers/live";
 
-const PROJECT_DIR = path.resolve(__dirname, "..");
-const PROJECT = "crypto-scout-db";
 const USAGE = [
   "usage: npm run schema -- plan --stack <name> [--schema crypto_scout]",
   "       npm run schema -- apply --stack <name> --database-url postgresql://user:password@host:port/database [--schema crypto_scout]",
 ].join("\n");
 
 /**
- * The stack's raw `tables` overrides, from `Pulumi.<stack>.yaml` (`crypto-scout-db:tables`). A stack without a file
- * has none: the model's defaults apply. The one place that knows where stack config lives for this tool.
+ * The stack's raw `tables` overrides, read the way the Pulumi CLI reads stack config (stack-files.ts). A stack without
+ * a stack file is an error that lists the known stacks: a typo must not silently plan the defaults.
  */
-export function tableOverridesForStack(stack: string, dir = PROJECT_DIR): { overrides: unknown; source: string } {
+export function tableOverridesForStack(stack: string, dir?: string): { overrides: unknown; source: string } {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
-  const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) return { overrides: undefined, source: `no ${path.basename(file)}: the model's defaults` };
-  const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const config = doc.config ?? {};
-  const overrides = config[`${PROJECT}:tables`] ?? config.tables;
-  return { overrides, source: overrides === undefined ? `${path.basename(file)}, which sets no table overrides` : path.basename(file) };
+  const overrides = stackConfig(stack, dir)[`${PROJECT}:tables`];
+  const file = `Pulumi.${stack}.yaml`;
+  return { overrides, source: overrides === undefined ? `${file}, which sets no table overrides` : file };
 }
 
 /** The model for a stack: defaults with the stack's overrides applied (validated; errors name the config key). */
-export function tablesForStack(stack: string, dir = PROJECT_DIR): { tables: readonly TableSpec[]; source: string } {
+export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string } {
   const { overrides, source } = tableOverridesForStack(stack, dir);
   return { tables: applyTableOverrides("tables", overrides), source };
 }

@@ -30,16 +30,19 @@ describe("schema CLI", function () {
     assert.match(out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_btc_usdt"', drop_after => INTERVAL '180 days'/);
   });
 
-  it("plan works for a stack without a stack file (model defaults) and takes --schema", async () => {
-    const { code, out } = await cli("plan", "--stack", "no-such-stack", "--schema", "analytics");
+  it("plan takes --schema, and refuses a stack without a stack file, listing the known ones", async () => {
+    const { code, out } = await cli("plan", "--stack", "dev", "--schema", "analytics");
     assert.equal(code, 0);
-    assert.match(out, /no Pulumi\.no-such-stack\.yaml: the model's defaults/);
     assert.match(out, /CREATE TABLE IF NOT EXISTS "analytics"\."cmc_fgi"/);
+    const missing = await cli("plan", "--stack", "no-such-stack");
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /No stack file Pulumi\.no-such-stack\.yaml; known stacks: dev, prod/);
   });
 
   it("reads table overrides from the stack file and rejects bad ones naming the key", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-cli-"));
     try {
+      fs.copyFileSync(path.resolve(__dirname, "..", "..", "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
       fs.writeFileSync(path.join(dir, "Pulumi.good.yaml"), "config:\n  crypto-scout-db:tables:\n    cmc_fgi:\n      retention: 365 days\n");
       fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  crypto-scout-db:tables:\n    cmc_fgi:\n      retention: 1 year\n");
       fs.writeFileSync(path.join(dir, "Pulumi.plain.yaml"), "config:\n  crypto-scout-db:hostPort: 5433\n");
