@@ -9,28 +9,23 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { loadSettings } from "./components/config/settings";
+import { isInputError, loadStackDefinition } from "./components/config/stack";
 import { pulumiConfigSource } from "./components/config/pulumi-source";
 import { dockerNames, SERVER_ALIASES } from "./components/docker-common";
-import { tunePostgres, postgresCommand } from "./components/tuning";
+import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
 import { BackupSidecar } from "./components/backup/backup-sidecar";
 import { DatabaseStage } from "./components/database/database-stage";
-import { applyTableOverrides } from "./components/database/model";
 
-// Everything that can be wrong with the stack's config fails here, before any resource is registered.
-const settings = loadSettings(pulumiConfigSource());
-const tuning = tunePostgres({
-  memoryBytes: settings.memoryLimitBytes,
-  cpus: settings.cpus,
-  maxConnections: settings.maxConnections,
-  postgresMajor: settings.postgresMajor,
-  walDiskBudgetBytes: settings.walDiskBudgetBytes,
-  shmSizeBytes: settings.shmSizeBytes,
-  nofileLimit: settings.nofileLimit,
-  overrides: settings.postgresSettings,
-});
-const tables = applyTableOverrides("tables", settings.tableOverrides);
+// Everything that can be wrong with the stack's config fails here, before any resource is registered, as one line
+// (RunError: Pulumi prints the message without a stack trace).
+const { settings, tuning, tables } = (() => {
+  try {
+    return loadStackDefinition(pulumiConfigSource());
+  } catch (e) {
+    throw isInputError(e) ? new pulumi.RunError(e.message) : e;
+  }
+})();
 for (const warning of tuning.warnings) pulumi.log.warn(warning);
 
 const names = dockerNames(settings.namePrefix);

@@ -6,10 +6,10 @@
  *   npm run print-settings -- --stack dev --command    # the container's command line instead of the table
  */
 import { parseArgs } from "node:util";
-import { loadSettings } from "../components/config/settings";
+import { loadStackDefinition } from "../components/config/stack";
 import { stackConfigSource } from "../components/config/stack-files";
 import { formatBytes } from "../components/config/units";
-import { formatSettingsTable, postgresCommand, tunePostgres } from "../components/tuning";
+import { formatSettingsTable, postgresCommand } from "../components/tuning";
 
 function main(): number {
   const { values } = parseArgs({
@@ -20,17 +20,7 @@ function main(): number {
     return 2;
   }
   try {
-    const s = loadSettings(stackConfigSource(values.stack));
-    const tuning = tunePostgres({
-      memoryBytes: s.memoryLimitBytes,
-      cpus: s.cpus,
-      maxConnections: s.maxConnections,
-      postgresMajor: s.postgresMajor,
-      walDiskBudgetBytes: s.walDiskBudgetBytes,
-      shmSizeBytes: s.shmSizeBytes,
-      nofileLimit: s.nofileLimit,
-      overrides: s.postgresSettings,
-    });
+    const { settings: s, tuning } = loadStackDefinition(stackConfigSource(values.stack));
     if (values.command) {
       console.log(postgresCommand(tuning.settings).join(" "));
       return 0;

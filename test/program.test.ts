@@ -4,6 +4,7 @@
  * and the one-line errors for bad config.
  */
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import { runProgram, isSecret, type ProgramError, isSecretInput, plain, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
 import { SEED_FLAGS } from "./support/seed";
 
@@ -248,6 +249,7 @@ describe("program under mocks: options and bad config", function () {
     ["memoryLimit", "eight", /^Invalid config 'memoryLimit': got "eight"; expected a size/],
     ["hostPort", "0", /^Invalid config 'hostPort': got "0"; expected a whole number from 1 to 65535/],
     ["postgresSettings", { "bad name": "1" }, /bad name/],
+    ["postgresSettings", { shared_buffers: "7GB" }, /^memory budget .* exceeds 90% of the 8 GiB container limit .*shared_buffers 7GB/],
     ["tables", { cmc_fgi: { retention: "90 dayz" } }, /^Invalid config 'tables\.cmc_fgi\.retention': got "90 dayz"/],
   ];
   for (const [key, value, message] of badConfig) {
@@ -255,6 +257,7 @@ describe("program under mocks: options and bad config", function () {
       await assert.rejects(runProgram("prod", { [key]: value }), (e: ProgramError) => {
         assert.match(e.message, message);
         assert.ok(!e.message.includes("\n"), "one line");
+        assert.ok(pulumi.RunError.isInstance(e), "a RunError: Pulumi shows the message without a stack trace");
         assert.deepEqual(e.registered, [], "nothing is registered");
         return true;
       });
