@@ -9,8 +9,9 @@
  * Roles, grants and default privileges need generated passwords and stay with `pulumi up`.
  */
 import { parseArgs } from "node:util";
-import { PROJECT, stackConfig } from "../components/config/stack-files";
-import { applyTableOverrides, DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
+import { stackConfigSource } from "../components/config/stack-files";
+import { loadStackDefinition } from "../components/config/stack";
+import { DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
 import { applyModel, describeServer, withClient } from "../components/database/providers/live";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
@@ -21,20 +22,16 @@ const USAGE = [
 ].join("\n");
 
 /**
- * The stack's raw `tables` overrides, read the way the Pulumi CLI reads stack config (stack-files.ts). A stack without
- * a stack file is an error that lists the known stacks: a typo must not silently plan the defaults.
+ * The table model for a stack, read and validated exactly as `pulumi preview` does (the whole stack definition, so a
+ * stack that would fail preview fails here with the same line). A stack without a stack file is an error that lists
+ * the known stacks: a typo must not silently plan the defaults.
  */
-export function tableOverridesForStack(stack: string, dir?: string): { overrides: unknown; source: string } {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
-  const overrides = stackConfig(stack, dir)[`${PROJECT}:tables`];
-  const file = `Pulumi.${stack}.yaml`;
-  return { overrides, source: overrides === undefined ? `${file}, which sets no table overrides` : file };
-}
-
-/** The model for a stack: defaults with the stack's overrides applied (validated; errors name the config key). */
 export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string } {
-  const { overrides, source } = tableOverridesForStack(stack, dir);
-  return { tables: applyTableOverrides("tables", overrides), source };
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
+  const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir));
+  const file = `Pulumi.${stack}.yaml`;
+  const overridden = Object.keys(settings.tableOverrides as object).length > 0;
+  return { tables, source: overridden ? `${file} overrides` : `${file}, which sets no table overrides` };
 }
 
 /** The plan as a SQL script: extension, schema, then per table its DDL and policies. */
