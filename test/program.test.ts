@@ -81,7 +81,7 @@ describe("program under mocks: prod stack", function () {
     // The upload carries the password, so Pulumi sends (and stores) the whole property as a secret.
     const uploads = unwrapSecretInput(server.inputs.uploads) as Array<Record<string, unknown>>;
     assert.deepEqual(uploads, [
-      { file: "/run/secrets/postgres-password", content: "generated-superuser-password-password", permissions: "0400", owner: "70", group: "70" },
+      { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" },
     ]);
     for (const c of run.ofType(CONTAINER)) {
       for (const e of plain(c.inputs.envs) as string[]) assert.doesNotMatch(e, /generated-superuser-password/, `${c.name} env leaks the password`);
@@ -96,7 +96,7 @@ describe("program under mocks: prod stack", function () {
     }
     assert.ok(await isSecret(run.exports.superuserPassword), "superuserPassword output is secret");
     assert.ok(await isSecret(run.exports.connectionUrl), "connectionUrl output is secret");
-    assert.equal(run.outputs.connectionUrl, "postgresql://crypto_scout_db:generated-superuser-password-password@127.0.0.1:5432/crypto_scout");
+    assert.equal(run.outputs.connectionUrl, "postgresql://crypto_scout_db:generated-superuser-password@127.0.0.1:5432/crypto_scout");
   });
 
   it("sets shm 1 GiB, nofile 262144 soft and hard, 2 CPUs and 8 GiB without swap", () => {
@@ -145,7 +145,7 @@ describe("program under mocks: prod stack", function () {
     assert.deepEqual(backup.inputs.volumes, [{ volumeName: "crypto-scout-backups", containerPath: "/backups" }]);
     for (const c of run.ofType(CONTAINER)) {
       assert.equal(c.inputs.removeVolumes, false);
-      assert.equal((c.options as { deleteBeforeReplace?: boolean }).deleteBeforeReplace, true, `${c.name}: fixed name, so delete before replace`);
+      assert.equal(c.options.deleteBeforeReplace, true, `${c.name}: fixed name, so delete before replace`);
     }
   });
 
@@ -164,7 +164,7 @@ describe("program under mocks: prod stack", function () {
     assert.doesNotMatch(e.POSTGRES_EXTRA_OPTS, /--schema|-n /, "a schema-filtered dump loses hypertable chunks");
     assert.equal(e.BACKUP_SUFFIX, ".dump");
     assert.ok(isSecretInput(backup.inputs.uploads), "backup password upload is secret");
-    assert.equal((unwrapSecretInput(backup.inputs.uploads) as Array<{ content: string }>)[0].content, "generated-superuser-password-password");
+    assert.equal((unwrapSecretInput(backup.inputs.uploads) as Array<{ content: string }>)[0].content, "generated-superuser-password");
   });
 
   it("exports host, port, database, user, network, container and backup location", () => {

@@ -12,24 +12,14 @@ import { DatabaseStage, PRIVILEGES, type DatabaseStageArgs } from "../../compone
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
 import { applyDatabase, type Connection } from "../../components/database/providers/live";
-import { isSecretInput, plain } from "../support/program";
+import { isSecretInput, plain, recordProgram, type Recording } from "../support/program";
 import { freshSchema, policyJobs, query, timescale, withDb } from "../support/timescale";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  options: pulumi.CustomResourceOptions;
-}
-
-interface StageRun {
+interface StageRun extends Recording<{ stage: DatabaseStage; server: pulumi.CustomResource }> {
   stage: DatabaseStage;
   server: pulumi.CustomResource;
-  resources: Recorded[];
-  ofType(type: string): Recorded[];
-  one(type: string, name: string): Recorded;
 }
 
 class FakeServer extends pulumi.CustomResource {
@@ -40,52 +30,13 @@ class FakeServer extends pulumi.CustomResource {
 
 /** Registers a DatabaseStage under mocks (preview) and waits until every registration has been recorded. */
 async function registerStage(args: Partial<DatabaseStageArgs> = {}): Promise<StageRun> {
-  const recorded: Omit<Recorded, "options">[] = [];
-  const options = new Map<string, pulumi.CustomResourceOptions>();
-  pulumi.runtime.setAllConfig({});
-  await pulumi.runtime.setMocks(
-    {
-      newResource(a: pulumi.runtime.MockResourceArgs) {
-        if (a.type === "pulumi:pulumi:Stack") return { id: "", state: {} };
-        recorded.push({ type: a.type, name: a.name, inputs: a.inputs });
-        const state = a.type === "random:index/randomPassword:RandomPassword" ? { ...a.inputs, result: `generated-${a.name}` } : a.inputs;
-        return { id: `${a.name}-id`, state };
-      },
-      call: (a: pulumi.runtime.MockCallArgs) => a.inputs,
-    },
-    "crypto-scout-db",
-    "test",
-    true,
-  );
-  let stage: DatabaseStage | undefined;
-  let server: pulumi.CustomResource | undefined;
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((t) => {
-      options.set(`${t.type}::${t.name}`, t.opts);
-      return undefined;
-    });
-    server = new FakeServer("server");
-    stage = new DatabaseStage("crypto-scout", { host: "127.0.0.1", port: 5432, superuserPassword: pulumi.secret("superuser-pw"), ...args }, { dependsOn: [server] });
-    return {};
+  const recording = await recordProgram(() => {
+    const server = new FakeServer("server");
+    const stage = new DatabaseStage("crypto-scout", { host: "127.0.0.1", port: 5432, superuserPassword: pulumi.secret("superuser-pw"), ...args }, { dependsOn: [server] });
+    return { stage, server };
   });
-  await new Promise<void>((resolve) => stage!.urn.apply(() => resolve()));
-  let seen = -1;
-  while (seen !== recorded.length) {
-    seen = recorded.length;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const resources = recorded.map((r) => ({ ...r, options: options.get(`${r.type}::${r.name}`) ?? {} }));
-  return {
-    stage: stage!,
-    server: server!,
-    resources,
-    ofType: (type) => resources.filter((r) => r.type === type),
-    one(type, name) {
-      const found = resources.filter((r) => r.type === type && r.name === name);
-      assert.equal(found.length, 1, `one ${type} named ${name}: ${resources.map((r) => r.name).join(", ")}`);
-      return found[0];
-    },
-  };
+  await new Promise<void>((resolve) => recording.result.stage.urn.apply(() => resolve()));
+  return { ...recording, ...recording.result };
 }
 
 function resolved<T>(o: pulumi.Output<T>): Promise<T> {

@@ -12,17 +12,14 @@ export interface RecordedResource {
   readonly name: string;
   readonly inputs: Record<string, unknown>;
   /** The resource options the program passed (retainOnDelete, deleteBeforeReplace, protect, ...). */
-  readonly options: pulumi.ResourceOptions;
+  readonly options: pulumi.CustomResourceOptions;
 }
 
-export interface ProgramRun {
-  readonly resources: RecordedResource[];
+export interface ProgramRun extends Recording<Record<string, unknown>> {
   /** The program's stack outputs, resolved. Secret outputs resolve to their plain value; see `isSecret`. */
   readonly outputs: Record<string, unknown>;
   /** The raw exports, for checking secretness. */
   readonly exports: Record<string, unknown>;
-  ofType(type: string): RecordedResource[];
-  one(type: string, nameSuffix?: string): RecordedResource;
 }
 
 /** An error the program threw, with the resources it had registered before it threw. */
@@ -38,29 +35,35 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:0` };
     case "random:index/randomPassword:RandomPassword":
-      return { ...inputs, result: `generated-${name}-password`, bcryptHash: "x" };
+      return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
     default:
       return inputs;
   }
 }
 
+/** Resources a program registered under mocks, with lookups. */
+export interface Recording<T> {
+  readonly resources: RecordedResource[];
+  /** What the program function returned. */
+  readonly result: T;
+  ofType(type: string): RecordedResource[];
+  /** The one resource of `type` whose name ends with `nameSuffix` (or the only one of the type); throws otherwise. */
+  one(type: string, nameSuffix?: string): RecordedResource;
+}
+
 /**
- * Runs index.ts for `stack`. `overrides` replace single keys (without the project namespace), e.g. { hostPort: "x" }.
- * Throws whatever the program throws (that is how a bad config fails a preview).
+ * Runs `program` under Pulumi mocks inside a root Stack resource, as the CLI runs a program, and records every
+ * resource it registers with its inputs and options (a stack transformation sees the options, which the mocks'
+ * newResource does not). `config` is the stack config, `project:key` to value. Throws what the program throws, with
+ * the resources registered so far in `registered`.
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true): Promise<ProgramRun> {
+export async function recordProgram<T>(
+  program: () => T,
+  { stack = "test", config = {}, preview = true }: { stack?: string; config?: Record<string, unknown>; preview?: boolean } = {},
+): Promise<Recording<T>> {
   const resources: RecordedResource[] = [];
-  const options = new Map<string, pulumi.ResourceOptions>();
-  const config: Record<string, string> = {};
-  const values = { ...stackConfig(stack) };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) delete values[`${PROJECT}:${key}`];
-    else values[`${PROJECT}:${key}`] = value;
-  }
-  for (const [key, value] of Object.entries(values)) {
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  pulumi.runtime.setAllConfig(config);
+  const options = new Map<string, pulumi.CustomResourceOptions>();
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -76,18 +79,14 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     stack,
     preview,
   );
-
-  delete require.cache[INDEX];
-  let exports: Record<string, unknown> = {};
-  // As the CLI does: the program runs inside the root Stack resource. A stack transformation records the options each
-  // resource is created with, which the mocks' newResource does not see.
+  let result: T | undefined;
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((t) => {
         options.set(`${t.type}::${t.name}`, t.opts);
         return undefined;
       });
-      exports = require(INDEX) as Record<string, unknown>;
+      result = program();
       return {};
     });
   } catch (e) {
@@ -95,20 +94,10 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     (e as ProgramError).registered = resources.slice();
     throw e;
   }
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(exports)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value;
-  }
-  // Registrations that no output depends on still finish; wait until the count settles.
-  let seen = -1;
-  while (seen !== resources.length) {
-    seen = resources.length;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await settled(resources);
   return {
     resources,
-    outputs,
-    exports,
+    result: result as T,
     ofType: (type) => resources.filter((r) => r.type === type),
     one(type, nameSuffix) {
       const found = resources.filter((r) => r.type === type && (nameSuffix === undefined || r.name.endsWith(nameSuffix)));
@@ -118,6 +107,37 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
       return found[0];
     },
   };
+}
+
+/** Registrations that nothing awaits still finish: wait until the count stops growing. */
+async function settled(resources: unknown[]): Promise<void> {
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Runs index.ts for `stack` with that stack's config. `overrides` replace single keys (without the project
+ * namespace), e.g. { hostPort: "x" }; undefined removes one. Throws what the program throws (that is how a bad config
+ * fails a preview).
+ */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true): Promise<ProgramRun> {
+  const config = { ...stackConfig(stack) };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete config[`${PROJECT}:${key}`];
+    else config[`${PROJECT}:${key}`] = value;
+  }
+  delete require.cache[INDEX];
+  const recording = await recordProgram(() => require(INDEX) as Record<string, unknown>, { stack, config, preview });
+  const exports = recording.result;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exports)) {
+    outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value;
+  }
+  await settled(recording.resources);
+  return { ...recording, outputs, exports };
 }
 
 /** The value of an Output (plain, even when secret). */
