@@ -12,6 +12,7 @@ import { tablePolicies } from "./sql";
 import { ServerReadiness } from "./providers/readiness";
 import { Hypertable } from "./providers/hypertable";
 import { TimescalePolicy } from "./providers/policy";
+import { applyTransform, type Transform } from "../transform";
 
 export interface DatabaseStageArgs {
   /**
@@ -85,6 +86,14 @@ export interface DatabaseStageArgs {
    * @default `${schema}_reader`
    */
   readonly readerRole?: string;
+  /**
+   * Adjust a child's args before it is created, e.g. TLS for a remote server or a connection limit for a role.
+   * @example { provider: { sslmode: "require" }, role: (args) => { args.connectionLimit = 20; } }
+   */
+  readonly transform?: {
+    readonly provider?: Transform<postgresql.ProviderArgs>;
+    readonly role?: Transform<postgresql.RoleArgs>;
+  };
 }
 
 /** Privilege lists, explicit and sorted (the provider compares them as sets). */
@@ -150,8 +159,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const connection = { host: ready.host, port: ready.port, database: ready.database, user: ready.user, password: ready.password };
 
     this.provider = new postgresql.Provider(
-      `${name}-provider`,
-      {
+      ...applyTransform(args.transform?.provider, `${name}-provider`, {
         host: ready.host,
         port: ready.port,
         database: ready.database,
@@ -160,8 +168,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
         sslmode: "disable",
         superuser: true,
         connectTimeout: 15,
-      },
-      { parent: this },
+      }, { parent: this }),
     );
     const pg = { parent: this, provider: this.provider };
 
@@ -226,8 +233,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const readerPassword = new random.RandomPassword(`${name}-reader-password`, { length: 32, special: false }, { parent: this });
     const role = (suffix: string, roleName: string, password: pulumi.Output<string>) =>
       new postgresql.Role(
-        `${name}-${suffix}`,
-        {
+        ...applyTransform(args.transform?.role, `${name}-${suffix}`, {
           name: roleName,
           login: true,
           password: pulumi.secret(password),
@@ -237,8 +243,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
           replication: false,
           bypassRowLevelSecurity: false,
           inherit: true,
-        },
-        pg,
+        }, { ...pg }),
       );
     const writer = role("writer", writerRoleName, writerPassword.result);
     const reader = role("reader", readerRoleName, readerPassword.result);

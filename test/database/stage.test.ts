@@ -177,6 +177,19 @@ describe("DatabaseStage under Pulumi mocks", function () {
     assert.equal(opted.one("postgresql:index/role:Role", "crypto-scout-writer").inputs.name, "analytics_writer");
   });
 
+  it("lets callers adjust the provider and role args through transform", async () => {
+    const t = await registerStage({
+      transform: {
+        provider: { sslmode: "require" },
+        role: (args) => {
+          args.connectionLimit = 20;
+        },
+      },
+    });
+    assert.equal(t.one("pulumi:providers:postgresql", "crypto-scout-provider").inputs.sslmode, "require");
+    for (const r of t.ofType("postgresql:index/role:Role")) assert.equal(r.inputs.connectionLimit, 20, r.name);
+  });
+
   it("rejects a bad model or schema before registering children", async () => {
     await assert.rejects(registerStage({ schema: "Bad-Schema" }), /Invalid config 'schema': got "Bad-Schema"/);
     await assert.rejects(registerStage({ tables: [{ ...CRYPTO_SCOUT_TABLES[0], retention: "forever" }] }), /Invalid table model 'cmc_fgi\.retention'/);
