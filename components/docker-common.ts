@@ -24,6 +24,28 @@ export interface LogRotation {
 }
 export const DEFAULT_LOG_ROTATION: LogRotation = { maxSizeBytes: 50 * 1024 * 1024, maxFiles: 5 };
 
+/** Args both container components take, documented once. */
+export interface ContainerComponentArgs {
+  /**
+   * json-file log rotation.
+   * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
+   * @example { maxSizeBytes: 100 * 1024 ** 2, maxFiles: 3 }
+   */
+  readonly logRotation?: LogRotation;
+  /**
+   * Let `pulumi destroy` (or a replacement) delete the component's named volume. Off: the volume, and everything in
+   * it, is left on the host (`retainOnDelete`) and a later `pulumi up` adopts it again by name.
+   * @default false
+   */
+  readonly destroyDeletesData?: boolean;
+  /**
+   * Labels put on every Docker object.
+   * @default {}
+   * @example { "com.crypto-scout.stack": "prod" }
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
 /** The container args that turn on json-file log rotation. */
 export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION) {
   const sizeMiB = Math.max(1, Math.round(rotation.maxSizeBytes / (1024 * 1024)));

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { DEFAULT_LOG_ROTATION, dockerLabels, jsonFileLogging, type LogRotation, PASSWORD_FILE } from "../docker-common";
+import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 
 /** Where the sidecar writes dumps inside its container (the image's BACKUP_DIR). */
@@ -19,7 +19,7 @@ export const DUMP_OPTIONS = "--format=custom --compress=6";
 /** Custom-format dumps are not SQL text; the suffix says so and the image's rotation matches files by it. */
 export const DUMP_SUFFIX = ".dump";
 
-export interface BackupSidecarArgs {
+export interface BackupSidecarArgs extends ContainerComponentArgs {
   /**
    * The image, pinned to the server's PostgreSQL major so pg_dump matches the server.
    * @example "prodrigestivill/postgres-backup-local:17"
@@ -77,21 +77,6 @@ export interface BackupSidecarArgs {
    * @default 8080
    */
   readonly healthPort?: number;
-  /**
-   * Let `pulumi destroy` delete the backup volume. Off: the volume, and every dump in it, stays on the host.
-   * @default false
-   */
-  readonly destroyDeletesData?: boolean;
-  /**
-   * json-file log rotation.
-   * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
-   */
-  readonly logRotation?: LogRotation;
-  /**
-   * Labels put on every Docker object.
-   * @default {}
-   */
-  readonly labels?: Readonly<Record<string, string>>;
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -168,7 +153,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
           // pg_dump of a large database can take a while and a few hundred MB; it must not starve the server.
           memory: 512,
           restart: "unless-stopped",
-          ...jsonFileLogging(args.logRotation ?? DEFAULT_LOG_ROTATION),
+          ...jsonFileLogging(args.logRotation),
           mustRun: true,
           removeVolumes: false,
           labels,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { DEFAULT_LOG_ROTATION, dockerLabels, jsonFileLogging, type LogRotation, PASSWORD_FILE, SERVER_ALIASES } from "../docker-common";
+import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
 
@@ -10,7 +10,7 @@ export const PGDATA = "/var/lib/postgresql/data";
 /** The port PostgreSQL listens on inside the container. */
 export const CONTAINER_PORT = 5432;
 
-export interface TimescaleServerArgs {
+export interface TimescaleServerArgs extends ContainerComponentArgs {
   /**
    * The image, pinned to a release. Never `latest`: a re-pull must not change the server under the data.
    * @example "timescale/timescaledb:2.29.2-pg17"
@@ -101,22 +101,6 @@ export interface TimescaleServerArgs {
    * @default 300
    */
   readonly readyTimeoutSeconds?: number;
-  /**
-   * json-file log rotation.
-   * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
-   */
-  readonly logRotation?: LogRotation;
-  /**
-   * Let `pulumi destroy` (or a replace) delete the named data volume. Off: the volume is left on the host
-   * (`retainOnDelete`) and a later `pulumi up` adopts it again by name.
-   * @default false
-   */
-  readonly destroyDeletesData?: boolean;
-  /**
-   * Labels put on every Docker object.
-   * @default {}
-   */
-  readonly labels?: Readonly<Record<string, string>>;
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -220,7 +204,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
           stopSignal: "SIGINT",
           stopTimeout: graceSeconds,
           destroyGraceSeconds: graceSeconds,
-          ...jsonFileLogging(args.logRotation ?? DEFAULT_LOG_ROTATION),
+          ...jsonFileLogging(args.logRotation),
           wait: args.waitForHealthy ?? true,
           waitTimeout: args.readyTimeoutSeconds ?? 300,
           mustRun: true,
