@@ -193,6 +193,11 @@ describe("program under mocks: prod stack", function () {
       assert.ok(await isSecret(run.exports[key]), `${key} output is secret`);
     }
     assert.deepEqual([run.outputs.writerRole, run.outputs.readerRole], ["crypto_scout_writer", "crypto_scout_reader"]);
+    assert.equal(run.one("postgresql:index/extension:Extension").inputs.name, "timescaledb");
+    assert.equal(run.one("postgresql:index/schema:Schema").inputs.name, "crypto_scout");
+    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader"]);
+    assert.equal(run.ofType("postgresql:index/grant:Grant").length, 8, "superuser x3, writer x3, reader x2");
+    assert.equal(run.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length, 3);
   });
 
   it("takes retention windows from the stack's tables config", async () => {
