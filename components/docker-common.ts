@@ -1,3 +1,8 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { DataLocation } from "./config/settings";
+import { applyTransform, type Transform } from "./transform";
+
 /**
  * Docker object names derived from a stack's prefix. One function, so the server, the backup sidecar, the restore
  * script's defaults and the README agree.
@@ -55,4 +60,30 @@ export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION) {
 /** Labels as the docker provider takes them. */
 export function dockerLabels(labels: Readonly<Record<string, string>> = {}) {
   return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}
+
+/** Where a container's lasting data is mounted from, and the volume created for it (none for a host directory). */
+export interface PersistentStorage {
+  readonly volume?: docker.Volume;
+  /** The mount source for the container's `volumes` entry. */
+  readonly source: { volumeName: pulumi.Output<string> } | { hostPath: string };
+  /** The volume name or host directory, for outputs. */
+  readonly location: pulumi.Output<string>;
+}
+
+/**
+ * The one place that decides what happens to a container's data on destroy: a named volume (created here) is left on
+ * the host unless the stack opted in with `destroyDeletesData`, and a later `pulumi up` adopts it again by name; a
+ * host directory is never touched by Pulumi.
+ */
+export function persistentStorage(
+  childName: string,
+  location: DataLocation,
+  opts: { parent: pulumi.Resource; labels: { label: string; value: string }[]; destroyDeletesData?: boolean; transform?: Transform<docker.VolumeArgs> },
+): PersistentStorage {
+  if (location.kind === "hostPath") return { source: { hostPath: location.path }, location: pulumi.output(location.path) };
+  const volume = new docker.Volume(
+    ...applyTransform(opts.transform, childName, { name: location.name, labels: opts.labels }, { parent: opts.parent, retainOnDelete: !opts.destroyDeletesData }),
+  );
+  return { volume, source: { volumeName: volume.name }, location: volume.name };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TimescaleServer } from "../components/server/timescaledb-server";
 import { BackupSidecar } from "../components/backup/backup-sidecar";
 import { GiB } from "../components/config/units";
-import { plain, recordProgram } from "./support/program";
+import { plain, recordProgram, resolve } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
 
@@ -59,7 +59,7 @@ describe("TimescaleServer component", () => {
   it("connects over loopback and brackets IPv6 in the URL when bound to every interface", async () => {
     const rec = await recordProgram(() => minimalServer({ bindAddress: "::", hostPort: 6543 }));
     const server = rec.result;
-    const url = await new Promise<string>((resolve) => server.connectionUrl.apply(resolve));
+    const url = await resolve(server.connectionUrl);
     assert.equal(url, "postgresql://crypto_scout_db:pw@[::1]:6543/crypto_scout");
   });
 });

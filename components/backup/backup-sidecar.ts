@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE } from "../docker-common";
+import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, persistentStorage } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 
 /** Where the sidecar writes dumps inside its container (the image's BACKUP_DIR). */
@@ -105,17 +105,13 @@ export class BackupSidecar extends pulumi.ComponentResource {
       ...applyTransform(args.transform?.image, `${name}-image`, { name: args.image, keepLocally: true }, { parent: this }),
     );
 
-    if (args.location.kind === "volume") {
-      this.volume = new docker.Volume(
-        ...applyTransform(
-          args.transform?.volume,
-          `${name}-volume`,
-          { name: args.location.name, labels },
-          { parent: this, retainOnDelete: !args.destroyDeletesData },
-        ),
-      );
-    }
-    const target = args.location.kind === "volume" ? { volumeName: this.volume!.name } : { hostPath: args.location.path };
+    const storage = persistentStorage(`${name}-volume`, args.location, {
+      parent: this,
+      labels,
+      destroyDeletesData: args.destroyDeletesData,
+      transform: args.transform?.volume,
+    });
+    this.volume = storage.volume;
 
     this.container = new docker.Container(
       ...applyTransform(
@@ -141,7 +137,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
             "TZ=UTC",
           ]),
           uploads: [{ file: PASSWORD_FILE, content: pulumi.secret(args.password), permissions: "0400" }],
-          volumes: [{ ...target, containerPath: BACKUP_DIR }],
+          volumes: [{ ...storage.source, containerPath: BACKUP_DIR }],
           networksAdvanced: [{ name: args.networkName }],
           healthcheck: {
             tests: ["CMD-SHELL", `curl -fsS http://localhost:${healthPort}/ || exit 1`],
@@ -158,11 +154,11 @@ export class BackupSidecar extends pulumi.ComponentResource {
           removeVolumes: false,
           labels,
         },
-        { parent: this, deleteBeforeReplace: true, dependsOn: this.volume ? [this.volume] : [] },
+        { parent: this, deleteBeforeReplace: true, dependsOn: storage.volume ? [storage.volume] : [] },
       ),
     );
 
-    this.location = this.volume ? this.volume.name : pulumi.output((args.location as { path: string }).path);
+    this.location = storage.location;
     this.registerOutputs({ location: this.location, containerName: this.container.name });
   }
 }

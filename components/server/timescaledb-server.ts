@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
-import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, SERVER_ALIASES } from "../docker-common";
+import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
 
@@ -137,7 +137,6 @@ export class TimescaleServer extends pulumi.ComponentResource {
     const hostPort = args.hostPort ?? CONTAINER_PORT;
     const graceSeconds = args.stopGracePeriodSeconds ?? 300;
     const labels = dockerLabels(args.labels);
-    const retainData = !args.destroyDeletesData;
     const password = pulumi.secret(args.superuserPassword);
 
     const image = new docker.RemoteImage(
@@ -148,18 +147,13 @@ export class TimescaleServer extends pulumi.ComponentResource {
       ...applyTransform(args.transform?.network, `${name}-network`, { name: args.networkName, driver: "bridge", labels }, { parent: this }),
     );
 
-    if (args.data.kind === "volume") {
-      this.dataVolume = new docker.Volume(
-        ...applyTransform(
-          args.transform?.volume,
-          `${name}-data`,
-          { name: args.data.name, labels },
-          // Data outlives the stack unless the stack opted in: destroy leaves the volume, and a new `up` adopts it.
-          { parent: this, retainOnDelete: retainData },
-        ),
-      );
-    }
-    const dataSource = args.data.kind === "volume" ? { volumeName: this.dataVolume!.name } : { hostPath: args.data.path };
+    const data = persistentStorage(`${name}-data`, args.data, {
+      parent: this,
+      labels,
+      destroyDeletesData: args.destroyDeletesData,
+      transform: args.transform?.volume,
+    });
+    this.dataVolume = data.volume;
 
     this.container = new docker.Container(
       ...applyTransform(
@@ -184,7 +178,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
             "TZ=UTC",
           ],
           uploads: [{ file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" }],
-          volumes: [{ ...dataSource, containerPath: PGDATA }],
+          volumes: [{ ...data.source, containerPath: PGDATA }],
           networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
           ports: [{ internal: CONTAINER_PORT, external: hostPort, ip: bindAddress, protocol: "tcp" }],
           shmSize: Math.round((args.shmSizeBytes ?? 1024 * MiB) / MiB),
@@ -212,7 +206,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
           labels,
         },
         // The name is fixed, so a replacement must remove the old container first; the data is in the volume.
-        { parent: this, deleteBeforeReplace: true, dependsOn: this.dataVolume ? [this.dataVolume] : [] },
+        { parent: this, deleteBeforeReplace: true, dependsOn: data.volume ? [data.volume] : [] },
       ),
     );
 

@@ -12,7 +12,7 @@ import { DatabaseStage, PRIVILEGES, type DatabaseStageArgs } from "../../compone
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
 import { applyDatabase, type Connection } from "../../components/database/providers/live";
-import { isSecretInput, plain, recordProgram, type Recording } from "../support/program";
+import { isSecretInput, plain, recordProgram, resolve, type Recording } from "../support/program";
 import { freshSchema, policyJobs, query, timescale, withDb } from "../support/timescale";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
@@ -35,12 +35,8 @@ async function registerStage(args: Partial<DatabaseStageArgs> = {}): Promise<Sta
     const stage = new DatabaseStage("crypto-scout", { host: "127.0.0.1", port: 5432, superuserPassword: pulumi.secret("superuser-pw"), ...args }, { dependsOn: [server] });
     return { stage, server };
   });
-  await new Promise<void>((resolve) => recording.result.stage.urn.apply(() => resolve()));
+  await resolve(recording.result.stage.urn);
   return { ...recording, ...recording.result };
-}
-
-function resolved<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
 /** Loads a serialized dynamic provider as Pulumi's dynamic-provider host does (require-from-string). */
@@ -125,10 +121,10 @@ describe("DatabaseStage under Pulumi mocks", function () {
       ["crypto-scout-reader-password", 32, false],
     ]);
     const s = run.stage;
-    assert.equal(await resolved(s.writerRole), "crypto_scout_writer");
-    assert.equal(await resolved(s.readerRole), "crypto_scout_reader");
+    assert.equal(await resolve(s.writerRole), "crypto_scout_writer");
+    assert.equal(await resolve(s.readerRole), "crypto_scout_reader");
     for (const secret of [s.writerPassword, s.readerPassword, s.writerConnectionUrl, s.readerConnectionUrl]) assert.ok(await pulumi.isSecret(secret));
-    assert.equal(await resolved(s.writerConnectionUrl), "postgresql://crypto_scout_writer:generated-crypto-scout-writer-password@127.0.0.1:5432/crypto_scout");
+    assert.equal(await resolve(s.writerConnectionUrl), "postgresql://crypto_scout_writer:generated-crypto-scout-writer-password@127.0.0.1:5432/crypto_scout");
   });
 
   it("grants explicit privileges after the hypertables they cover, plus default privileges for later tables", () => {
