@@ -49,7 +49,7 @@ describe("database readiness", function () {
       assert.ok(elapsed >= 300, `waited for the server (${elapsed} ms)`);
       assert.ok(elapsed < 5000, `and no longer than needed (${elapsed} ms)`);
       assert.match(result.outs!.serverVersion, /^17\.|^\d+\./);
-      assert.equal(result.id, `postgres@127.0.0.1:${port}/${conn.database}`);
+      assert.equal(result.id, `${conn.user}@127.0.0.1:${port}/${conn.database}`);
       assert.deepEqual({ ...result.outs, serverVersion: undefined }, { ...conn, port, timeoutSeconds: 20, serverVersion: undefined });
       const { attempts } = await waitForServer({ ...conn, port }, 5);
       assert.equal(attempts, 1, "a ready server is accepted at the first attempt");
