@@ -203,8 +203,17 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const tableNames = tables.map((t) => t.name);
     const sequences = tables.flatMap(sequenceNames);
 
-    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[]) =>
-      new postgresql.Grant(
+    // Grants on the same kind of object run one after another. The postgresql provider locks per role only, and two
+    // GRANTs that rewrite the same catalog row (the schema's nspacl, the tables' relacl, one pg_default_acl row) in
+    // parallel fail intermittently with "tuple concurrently updated" (cyrilgdn/terraform-provider-postgresql#178,
+    // pulumi/pulumi-postgresql#126). Kinds that touch different rows still run in parallel.
+    const lastOfKind = new Map<string, pulumi.Resource>();
+    const chained = (kind: string, after: pulumi.Resource[]): pulumi.Resource[] => {
+      const previous = lastOfKind.get(kind);
+      return previous ? [...after, previous] : after;
+    };
+    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[]) => {
+      const resource = new postgresql.Grant(
         `${name}-${suffix}`,
         {
           database: ready.database,
@@ -215,14 +224,21 @@ export class DatabaseStage extends pulumi.ComponentResource {
           objects: objectType === "table" ? tableNames : objectType === "sequence" ? sequences : undefined,
           withGrantOption: false,
         },
-        { ...pg, dependsOn: covered },
+        { ...pg, dependsOn: chained(objectType, covered) },
       );
-    const defaults = (suffix: string, role: pulumi.Input<string>, objectType: "table" | "sequence", privileges: readonly string[]) =>
-      new postgresql.DefaultPrivileges(
+      lastOfKind.set(objectType, resource);
+      return resource;
+    };
+    const defaults = (suffix: string, role: pulumi.Input<string>, objectType: "table" | "sequence", privileges: readonly string[]) => {
+      const kind = `default-${objectType}`;
+      const resource = new postgresql.DefaultPrivileges(
         `${name}-${suffix}`,
         { database: ready.database, owner: superuser, role, schema, objectType, privileges: [...privileges], withGrantOption: false },
-        { ...pg, dependsOn: [schemaResource] },
+        { ...pg, dependsOn: chained(kind, [schemaResource]) },
       );
+      lastOfKind.set(kind, resource);
+      return resource;
+    };
 
     // The seed's grants to the superuser (it owns everything already; kept so the adopted database looks the same).
     grant("superuser-schema", superuser, "schema", PRIVILEGES.superuser.schema);

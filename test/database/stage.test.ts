@@ -155,6 +155,33 @@ describe("DatabaseStage under Pulumi mocks", function () {
     ]);
   });
 
+  it("chains grants and default privileges on the same kind of object, so no two rewrite one ACL at once", async () => {
+    const privileges = [...run.ofType("postgresql:index/grant:Grant"), ...run.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges")];
+    // What each one waits for, by name (dependsOn holds resources; their URNs end in their names).
+    const waitsFor = new Map<string, string[]>();
+    for (const r of privileges) {
+      const urns = await Promise.all((r.options.dependsOn as pulumi.Resource[]).map((d) => resolve(d.urn)));
+      waitsFor.set(r.name, urns.map((u) => u.slice(u.lastIndexOf("::") + 2)));
+    }
+    const chains: Record<string, string[]> = {
+      schema: ["superuser-schema", "writer-schema", "reader-schema"],
+      table: ["superuser-tables", "writer-tables", "reader-tables"],
+      sequence: ["superuser-sequences", "writer-sequences"],
+      "default tables": ["writer-default-tables", "reader-default-tables"],
+      "default sequences": ["writer-default-sequences"],
+    };
+    assert.equal(Object.values(chains).flat().length, privileges.length, "every grant is in one chain");
+    const others = (chain: string[]) => Object.values(chains).flat().filter((n) => !chain.includes(n)).map((n) => `crypto-scout-${n}`);
+    for (const [kind, chain] of Object.entries(chains)) {
+      chain.forEach((n, i) => {
+        const deps = waitsFor.get(`crypto-scout-${n}`) ?? assert.fail(`${n} not registered`);
+        if (i > 0) assert.ok(deps.includes(`crypto-scout-${chain[i - 1]}`), `${kind}: ${n} waits for ${chain[i - 1]}`);
+        for (const other of others(chain)) assert.ok(!deps.includes(other), `${n} does not wait for ${other} (another kind)`);
+        for (const later of chain.slice(i)) assert.ok(!deps.includes(`crypto-scout-${later}`), `${n} does not wait for ${later}`);
+      });
+    }
+  });
+
   it("names every child after the component and parents it", () => {
     for (const r of run.resources) {
       if (r.type === "crypto-scout:database:DatabaseStage" || r.type === "test:index:Server") continue;
