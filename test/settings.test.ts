@@ -49,6 +49,13 @@ describe("stack settings", () => {
     assert.deepEqual(s.backup.location, { kind: "hostPath", path: "/srv/cs/backups" });
   });
 
+  it("waits for health on docker, not on podman, unless waitForHealthy says otherwise", () => {
+    assert.equal(loadSettings(stackConfigSource("prod")).waitForHealthy, true);
+    assert.equal(loadSettings(withOverrides("prod", { containerEngine: "podman" })).waitForHealthy, false);
+    assert.equal(loadSettings(withOverrides("prod", { containerEngine: "podman", waitForHealthy: "true" })).waitForHealthy, true);
+    assert.equal(loadSettings(withOverrides("prod", { waitForHealthy: "false" })).waitForHealthy, false);
+  });
+
   it("accepts numbers and booleans as the strings `pulumi config set` stores", () => {
     const s = loadSettings(withOverrides("prod", { hostPort: "6543", cpus: "1.5", destroyDeletesData: "true" }));
     assert.deepEqual([s.hostPort, s.cpus, s.destroyDeletesData], [6543, 1.5, true]);
@@ -64,12 +71,14 @@ describe("stack settings", () => {
     ["postgresMajor", 13, /postgresMajor.*13.*one of 15, 16, 17/],
     ["bindAddress", "localhost", /bindAddress.*"localhost".*IPv4 or IPv6 address/],
     ["timescaledbVersion", "latest", /timescaledbVersion.*"latest".*never 'latest'/],
-    ["waitForHealthy", "yes", /waitForHealthy.*"yes".*true or false/],
+    ["waitForHealthy", "yes", /waitForHealthy.*"yes".*true, false or auto/],
+    ["containerEngine", "podman-remote", /containerEngine.*"podman-remote".*docker or podman/],
     ["backupSchedule", "every day", /backupSchedule.*"every day".*cron schedule/],
     ["dataHostPath", "./data/postgresql", /dataHostPath.*"\.\/data\/postgresql".*absolute directory path/],
     ["namePrefix", "crypto scout", /namePrefix.*"crypto scout".*Docker name/],
     ["postgresSettings", "work_mem=1MB", /postgresSettings.*"work_mem=1MB".*map of PostgreSQL setting names/],
     ["cpus", "0", /cpus.*"0".*number from 0.5/],
+    ["cpus", "20.05", /cpus.*"20.05".*Docker keeps as given.*read back as 20\.1/],
   ];
   for (const [key, value, message] of bad) {
     it(`rejects ${key}=${JSON.stringify(value)} with one line naming the key`, () => {
@@ -91,7 +100,9 @@ describe("stack settings", () => {
       if (!OBJECT_KEYS.includes(key)) {
         assert.ok(declared[key], `${key} is declared in Pulumi.yaml`);
         assert.ok(declared[key].description, `${key} has a description`);
-        assert.equal(declared[key].default === undefined, OPTIONAL_KEYS.includes(key), `${key}: default iff not optional`);
+        // The CLI refuses a stack that leaves a declared key without a default unset; optional keys default to "".
+        assert.notEqual(declared[key].default, undefined, `${key} has a default`);
+        assert.equal(declared[key].default === "", OPTIONAL_KEYS.includes(key), `${key}: default "" iff optional`);
       }
       assert.ok(readme.includes(`\`${key}\``), `${key} is in the README's config reference`);
     }

@@ -10,12 +10,35 @@ import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
 import { dockerNames } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
+import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
   /** The raw value of `key` (a string, number, boolean or object), or undefined when the stack does not set it. */
   get(key: string): unknown;
 }
+
+/**
+ * A ConfigSource over config as Pulumi hands it to a program: every value a string (`PULUMI_CONFIG`), object-valued
+ * keys as JSON text. A malformed object value is handed on as the string it is, so validation names the key.
+ */
+export function configSourceFromStrings(get: (key: string) => string | undefined): ConfigSource {
+  return {
+    get(key: string): unknown {
+      const raw = get(key);
+      if (raw === undefined || !OBJECT_KEYS.includes(key as ConfigKey)) return raw;
+      try {
+        return JSON.parse(raw);
+      } catch {
+        return raw;
+      }
+    },
+  };
+}
+
+/** The engine behind the Docker API: Docker itself, or Podman's Docker-compatible socket. */
+export const CONTAINER_ENGINES = ["docker", "podman"] as const;
+export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
 
 /** Where a container keeps data that must outlive it: a named Docker volume or a directory on the host. */
 export type DataLocation =
@@ -25,6 +48,8 @@ export type DataLocation =
 export interface Settings {
   /** Prefix for every Docker object this stack creates (network, containers, volumes). */
   readonly namePrefix: string;
+  /** What answers the docker provider: decides the read-back forms to expect and the health wait's default. */
+  readonly containerEngine: ContainerEngine;
   readonly timescaledbVersion: string;
   readonly postgresMajor: number;
   /** `timescale/timescaledb:<version>-pg<major>`. */
@@ -70,7 +95,7 @@ export interface Settings {
  * (type, default, description) in `Pulumi.yaml`; object-valued keys cannot be declared there and default in code.
  */
 export const CONFIG_KEYS = [
-  "namePrefix", "timescaledbVersion", "postgresMajor", "bindAddress", "hostPort", "dataHostPath",
+  "namePrefix", "timescaledbVersion", "postgresMajor", "containerEngine", "bindAddress", "hostPort", "dataHostPath",
   "memoryLimit", "cpus", "maxConnections", "shmSize", "nofileLimit", "walDiskBudget", "postgresSettings",
   "stopGracePeriod", "waitForHealthy", "readyTimeout", "logMaxSize", "logMaxFiles",
   "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
@@ -80,7 +105,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** Keys whose value is an object; Pulumi.yaml cannot declare these, so their default (empty) lives here. */
 export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
-/** Keys that may be left unset: the feature they control is then off or derived. */
+/** Keys whose declared default is "", meaning unset: the feature they control is then off or derived. */
 export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
 
 
@@ -93,6 +118,7 @@ export function loadSettings(source: ConfigSource): Settings {
   const namePrefix = r.string("namePrefix", DOCKER_NAME, "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit");
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
   const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_MAJORS);
+  const containerEngine = r.required("containerEngine", (v) => CONTAINER_ENGINES.includes(v as ContainerEngine), CONTAINER_ENGINES.join(" or ")) as ContainerEngine;
   const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
   const dataHostPath = r.optionalPath("dataHostPath");
   const backupHostPath = r.optionalPath("backupHostPath");
@@ -101,6 +127,7 @@ export function loadSettings(source: ConfigSource): Settings {
 
   const settings: Settings = {
     namePrefix,
+    containerEngine,
     timescaledbVersion,
     postgresMajor,
     serverImage: `timescale/timescaledb:${timescaledbVersion}-pg${postgresMajor}`,
@@ -113,14 +140,15 @@ export function loadSettings(source: ConfigSource): Settings {
     hostPort: r.integer("hostPort", 1, 65535),
     data: dataHostPath ? { kind: "hostPath", path: dataHostPath } : { kind: "volume", name: names.dataVolume },
     memoryLimitBytes: r.size("memoryLimit", 256 * MiB),
-    cpus: r.number("cpus", 0.5, 1024),
+    cpus: r.cpus("cpus"),
     maxConnections: r.integer("maxConnections", 10, 10000),
     shmSizeBytes: r.size("shmSize", 64 * MiB),
     nofileLimit: r.integer("nofileLimit", 1024, 1048576),
     walDiskBudgetBytes: walDisk === undefined || walDisk === "" ? undefined : parseSize("walDiskBudget", walDisk),
     postgresSettings: r.stringMap("postgresSettings"),
     stopGracePeriodSeconds: r.seconds("stopGracePeriod"),
-    waitForHealthy: r.boolean("waitForHealthy"),
+    // Podman reports no health status without systemd timers, so waiting would time out (README "Podman").
+    waitForHealthy: r.autoBoolean("waitForHealthy", containerEngine === "docker"),
     readyTimeoutSeconds: r.seconds("readyTimeout"),
     logMaxSizeBytes: r.size("logMaxSize", MiB),
     logMaxFiles: r.integer("logMaxFiles", 1, 100),
@@ -174,6 +202,15 @@ class Reader {
     return Number(this.required(key, (v) => isNumeric(v) && Number.isInteger(Number(v)) && Number(v) >= min && Number(v) <= max, allowed));
   }
 
+  /** A CPU limit Docker keeps as given: the provider reads it back through a decimal string (docker-read-back.ts). */
+  cpus(key: ConfigKey): number {
+    const cpus = this.number(key, 0.5, 1024);
+    if (!cpusRoundTrip(cpus)) {
+      throw new ConfigError(key, this.source.get(key), `a CPU count that Docker keeps as given, such as 1.5 or 2.25 (this one would be read back as ${dockerCpus(cpus)})`);
+    }
+    return cpus;
+  }
+
   oneOf<T extends number>(key: ConfigKey, values: readonly T[]): T {
     const allowed = `one of ${values.join(", ")}`;
     return Number(this.required(key, (v) => isNumeric(v) && values.includes(Number(v) as T), allowed)) as T;
@@ -182,6 +219,12 @@ class Reader {
   boolean(key: ConfigKey): boolean {
     const v = this.required(key, (x) => x === true || x === false || x === "true" || x === "false", "true or false");
     return v === true || v === "true";
+  }
+
+  /** true, false, or `auto` for `auto` (the engine's default). */
+  autoBoolean(key: ConfigKey, auto: boolean): boolean {
+    const v = this.required(key, (x) => x === true || x === false || ["true", "false", "auto"].includes(x as string), "true, false or auto");
+    return v === "auto" ? auto : v === true || v === "true";
   }
 
   size(key: ConfigKey, min: number): number {

@@ -124,7 +124,7 @@ async function settled(resources: unknown[]): Promise<void> {
  * fails a preview).
  */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true): Promise<ProgramRun> {
-  const config = { ...stackConfig(stack) };
+  const config: Record<string, unknown> = { ...stackConfig(stack) };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[`${PROJECT}:${key}`];
     else config[`${PROJECT}:${key}`] = value;
