@@ -57,6 +57,7 @@ const server = new TimescaleServer("timescaledb", {
   waitForHealthy: settings.waitForHealthy,
   readyTimeoutSeconds: settings.readyTimeoutSeconds,
   logRotation,
+  engine: settings.containerEngine,
   destroyDeletesData: settings.destroyDeletesData,
   labels,
 });
@@ -78,6 +79,7 @@ const backup = settings.backup.enabled
         healthPort: settings.backup.healthPort,
         destroyDeletesData: settings.destroyDeletesData,
         logRotation,
+        engine: settings.containerEngine,
         labels,
       },
       { dependsOn: [server] },

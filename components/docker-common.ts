@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { DataLocation } from "./config/settings";
+import type { ContainerEngine, DataLocation } from "./config/settings";
 import { applyTransform, type Transform } from "./transform";
 
 /**
@@ -32,6 +32,14 @@ export const DEFAULT_LOG_ROTATION: LogRotation = { maxSizeBytes: 50 * 1024 * 102
 /** Args both container components take, documented once. */
 export interface ContainerComponentArgs {
   /**
+   * The engine behind the Docker API. With `podman`, the fields its Docker-compatible API reports in another form
+   * (stop signal, ulimits, log options, swap; the network's IPAM options) are left out of diffs, and only the log
+   * options Podman honours are sent. See `docker-read-back.ts`.
+   * @default "docker"
+   * @example "podman"
+   */
+  readonly engine?: ContainerEngine;
+  /**
    * json-file log rotation.
    * @default { maxSizeBytes: 50 MiB, maxFiles: 5 }
    * @example { maxSizeBytes: 100 * 1024 ** 2, maxFiles: 3 }
@@ -51,10 +59,15 @@ export interface ContainerComponentArgs {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** The container args that turn on json-file log rotation. */
-export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION) {
+/**
+ * The container args that turn on json-file log rotation. Podman takes `json-file` and honours `max-size` (one file,
+ * truncated when full) but silently ignores `max-file` (containers/podman v5.8.2 pkg/specgenutil/specgen.go 855-879,
+ * libpod/container_create.go 554-567), so it is not sent there.
+ */
+export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION, engine: ContainerEngine = "docker") {
   const sizeMiB = Math.max(1, Math.round(rotation.maxSizeBytes / (1024 * 1024)));
-  return { logDriver: "json-file", logOpts: { "max-size": `${sizeMiB}m`, "max-file": String(rotation.maxFiles) } };
+  const maxSize = { "max-size": `${sizeMiB}m` };
+  return { logDriver: "json-file", logOpts: engine === "podman" ? maxSize : { ...maxSize, "max-file": String(rotation.maxFiles) } };
 }
 
 /** Labels as the docker provider takes them. */

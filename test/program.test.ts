@@ -102,7 +102,7 @@ describe("program under mocks: prod stack", function () {
   it("sets shm 1 GiB, nofile 262144 soft and hard, 2 CPUs and 8 GiB without swap", () => {
     assert.equal(server.inputs.shmSize, 1024);
     assert.deepEqual(server.inputs.ulimits, [{ name: "nofile", soft: 262144, hard: 262144 }]);
-    assert.equal(server.inputs.cpus, "2");
+    assert.equal(server.inputs.cpus, "2.0", "as the provider reads NanoCPUs back");
     assert.equal(server.inputs.memory, 8192);
     assert.equal(server.inputs.memorySwap, 8192);
   });
@@ -219,7 +219,7 @@ describe("program under mocks: dev stack", function () {
 
   it("sizes the container for a laptop and tunes PostgreSQL to it", () => {
     assert.equal(server.inputs.memory, 2048);
-    assert.equal(server.inputs.cpus, "1");
+    assert.equal(server.inputs.cpus, "1.0", "as the provider reads NanoCPUs back");
     assert.equal(server.inputs.shmSize, 256);
     const flags = commandSettings(server.inputs.command);
     assert.equal(flags.shared_buffers, "512MB");

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { DataLocation } from "../config/settings";
 import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, persistentStorage } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
+import { engineIgnoreChanges, goDuration } from "../docker-read-back";
 
 /** Where the sidecar writes dumps inside its container (the image's BACKUP_DIR). */
 export const BACKUP_DIR = "/backups";
@@ -141,20 +142,27 @@ export class BackupSidecar extends pulumi.ComponentResource {
           networksAdvanced: [{ name: args.networkName }],
           healthcheck: {
             tests: ["CMD-SHELL", `curl -fsS http://localhost:${healthPort}/ || exit 1`],
-            interval: "1m",
-            timeout: "5s",
+            interval: goDuration(60),
+            timeout: goDuration(5),
             retries: 3,
-            startPeriod: "30s",
+            startPeriod: goDuration(30),
           },
-          // pg_dump of a large database can take a while and a few hundred MB; it must not starve the server.
+          // pg_dump of a large database can take a while and a few hundred MB; it must not starve the server. Swap is
+          // set (to none) because unset, Docker stores twice the limit and the provider reads that back as a change.
           memory: 512,
+          memorySwap: 512,
           restart: "unless-stopped",
-          ...jsonFileLogging(args.logRotation),
+          ...jsonFileLogging(args.logRotation, args.engine),
           mustRun: true,
           removeVolumes: false,
           labels,
         },
-        { parent: this, deleteBeforeReplace: true, dependsOn: storage.volume ? [storage.volume] : [] },
+        {
+          parent: this,
+          deleteBeforeReplace: true,
+          dependsOn: storage.volume ? [storage.volume] : [],
+          ignoreChanges: engineIgnoreChanges(args.engine, "Container"),
+        },
       ),
     );
 

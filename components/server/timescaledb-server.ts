@@ -4,6 +4,7 @@ import type { DataLocation } from "../config/settings";
 import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
+import { dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";
 
 /** PostgreSQL's data directory in the timescale/timescaledb images (PGDATA). */
 export const PGDATA = "/var/lib/postgresql/data";
@@ -144,7 +145,12 @@ export class TimescaleServer extends pulumi.ComponentResource {
     );
 
     this.network = new docker.Network(
-      ...applyTransform(args.transform?.network, `${name}-network`, { name: args.networkName, driver: "bridge", labels }, { parent: this }),
+      ...applyTransform(
+        args.transform?.network,
+        `${name}-network`,
+        { name: args.networkName, driver: "bridge", labels },
+        { parent: this, ignoreChanges: engineIgnoreChanges(args.engine, "Network") },
+      ),
     );
 
     const data = persistentStorage(`${name}-data`, args.data, {
@@ -185,20 +191,21 @@ export class TimescaleServer extends pulumi.ComponentResource {
           ulimits: [{ name: "nofile", soft: args.nofileLimit ?? 262144, hard: args.nofileLimit ?? 262144 }],
           memory: Math.floor(args.memoryBytes / MiB),
           memorySwap: Math.floor(args.memoryBytes / MiB),
-          cpus: String(args.cpus),
+          // Values in the form the provider reads them back (docker-read-back.ts), so an unchanged stack converges.
+          cpus: dockerCpus(args.cpus),
           healthcheck: {
             // Over TCP, so the check fails while initdb's temporary server (socket only) is up.
             tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER_PORT), "-U", superuser, "-d", database],
-            interval: "10s",
-            timeout: "5s",
+            interval: goDuration(10),
+            timeout: goDuration(5),
             retries: 5,
-            startPeriod: "30s",
+            startPeriod: goDuration(30),
           },
           restart: "unless-stopped",
           stopSignal: "SIGINT",
           stopTimeout: graceSeconds,
           destroyGraceSeconds: graceSeconds,
-          ...jsonFileLogging(args.logRotation),
+          ...jsonFileLogging(args.logRotation, args.engine),
           wait: args.waitForHealthy ?? true,
           waitTimeout: args.readyTimeoutSeconds ?? 300,
           mustRun: true,
@@ -206,7 +213,12 @@ export class TimescaleServer extends pulumi.ComponentResource {
           labels,
         },
         // The name is fixed, so a replacement must remove the old container first; the data is in the volume.
-        { parent: this, deleteBeforeReplace: true, dependsOn: data.volume ? [data.volume] : [] },
+        {
+          parent: this,
+          deleteBeforeReplace: true,
+          dependsOn: data.volume ? [data.volume] : [],
+          ignoreChanges: engineIgnoreChanges(args.engine, "Container"),
+        },
       ),
     );
 
