@@ -26,7 +26,7 @@ function main(): number {
       return 0;
     }
     console.log(
-      `stack ${values.stack}: memory ${formatBytes(s.memoryLimitBytes)}, ${s.cpus} CPU, ${s.maxConnections} connections, ` +
+      `stack ${values.stack} (${s.containerEngine}): memory ${formatBytes(s.memoryLimitBytes)}, ${s.cpus} CPU, ${s.maxConnections} connections, ` +
         `shm ${formatBytes(s.shmSizeBytes)}, nofile ${s.nofileLimit}, PostgreSQL ${s.postgresMajor}, image ${s.serverImage}`,
     );
     console.log(formatSettingsTable(tuning.settings));

@@ -89,6 +89,13 @@ describe("stack settings", () => {
     });
   }
 
+  it("the tools refuse a key the program does not read, as preview does, naming the key it probably meant", () => {
+    const source = stackConfigSource("dev");
+    const withTypo = { ...source, keys: () => [...(source.keys?.() ?? []), "hostport"], get: (k: string) => (k === "hostport" ? "6543" : source.get(k)) };
+    assert.throws(() => loadSettings(withTypo), /Invalid config 'hostport': got "6543"; expected one of this program's keys \(did you mean 'hostPort'\?\)/);
+    assert.deepEqual([...(source.keys?.() ?? [])].filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k)), [], "the stack files use only known keys");
+  });
+
   it("a key without a value says its default is missing from Pulumi.yaml", () => {
     assert.throws(() => loadSettings(withOverrides("prod", { maxConnections: undefined })), /maxConnections.*declared in Pulumi\.yaml/);
   });

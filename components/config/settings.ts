@@ -2,9 +2,10 @@
  * Stack settings: the one place that reads stack config. Every key is read once, validated, and handed to the
  * components as a typed, frozen object; no component reads config itself.
  *
- * Defaults live in `Pulumi.yaml` (the project's config declarations), which the Pulumi CLI applies before the
- * program runs; the tests and `npm run print-settings` apply them the same way (see `stack-files.ts`). So a key that
- * is missing here means the declaration is missing, and that is reported as such.
+ * Defaults live in `Pulumi.yaml` (the project's config declarations; optional keys default to ""), which the Pulumi
+ * CLI applies before the program runs; the tests and the tools apply them the same way (see `stack-files.ts`). So a
+ * key that is missing here means the declaration is missing, and that is reported as such. A key of this project's
+ * namespace that the program does not read is refused (a typo would otherwise run the stack on the default).
  */
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
@@ -16,14 +17,17 @@ import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 export interface ConfigSource {
   /** The raw value of `key` (a string, number, boolean or object), or undefined when the stack does not set it. */
   get(key: string): unknown;
+  /** Every key the stack sets in this project's namespace (without it), when the source can list them. */
+  keys?(): readonly string[];
 }
 
 /**
  * A ConfigSource over config as Pulumi hands it to a program: every value a string (`PULUMI_CONFIG`), object-valued
  * keys as JSON text. A malformed object value is handed on as the string it is, so validation names the key.
  */
-export function configSourceFromStrings(get: (key: string) => string | undefined): ConfigSource {
+export function configSourceFromStrings(get: (key: string) => string | undefined, keys?: () => readonly string[]): ConfigSource {
   return {
+    keys,
     get(key: string): unknown {
       const raw = get(key);
       if (raw === undefined || !OBJECT_KEYS.includes(key as ConfigKey)) return raw;
@@ -114,6 +118,7 @@ const CRON_KEYWORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", 
 
 /** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
 export function loadSettings(source: ConfigSource): Settings {
+  rejectUnknownKeys(source);
   const r = new Reader(source);
   const namePrefix = r.string("namePrefix", DOCKER_NAME, "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit");
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
@@ -172,6 +177,29 @@ export function loadSettings(source: ConfigSource): Settings {
     throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");
   }
   return deepFreeze(settings);
+}
+
+/**
+ * A key of this project's namespace that the program does not read is a typo (`memorylimit`) or a leftover: the CLI
+ * passes undeclared keys through unchecked, so without this the stack would silently run on the default.
+ */
+function rejectUnknownKeys(source: ConfigSource): void {
+  for (const key of source.keys?.() ?? []) {
+    if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
+    const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    throw new ConfigError(key, source.get(key), `one of this program's keys (${near ? `did you mean '${near}'?` : `README "Configuration reference" lists them`})`);
+  }
+}
+
+/** Levenshtein distance, for suggesting the key a typo meant. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** Small typed readers; each throws a ConfigError naming the key, the value and what is allowed. */

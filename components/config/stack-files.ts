@@ -300,9 +300,13 @@ export function stackConfig(stack: string, dir = PROJECT_DIR): Record<string, st
  */
 export function stackConfigSource(stack: string, dir = PROJECT_DIR): ConfigSource {
   const { values, secure } = loadStackConfig(stack, dir);
-  return configSourceFromStrings((key) => {
-    const k = `${PROJECT}:${key}`;
-    if (secure.has(k)) throw new StackConfigError(`config '${key}' of stack '${stack}' is encrypted; this tool cannot decrypt it (pass the value on the command line instead)`);
-    return values[k];
-  });
+  const prefix = `${PROJECT}:`;
+  return configSourceFromStrings(
+    (key) => {
+      const k = `${prefix}${key}`;
+      if (secure.has(k)) throw new StackConfigError(`config '${key}' of stack '${stack}' is encrypted; this tool cannot decrypt it (pass the value on the command line instead)`);
+      return values[k];
+    },
+    () => Object.keys(values).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+  );
 }
