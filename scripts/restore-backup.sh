@@ -36,7 +36,7 @@
 set -euo pipefail
 
 readonly DEFAULT_CONTAINER="crypto-scout-timescaledb"
-# Kept in step with components/config/settings.ts (database, superuser) and components/docker-names.ts (PASSWORD_FILE).
+# Kept in step with components/config/settings.ts (database, superuser) and components/docker-common.ts (PASSWORD_FILE).
 readonly LIVE_DB="crypto_scout"
 readonly SIDE_DB="crypto_scout_restore"
 readonly DB_USER="crypto_scout_db"
@@ -454,8 +454,8 @@ table "$target_db" <<<"$COUNT_SQL" || die "counting the rows of $target_db faile
 if ! $replace && [[ "$live_exists" == "1" ]]; then
   printf '\nLive database %s now, for comparison (it has had writes since the backup):\n' "$LIVE_DB"
   table "$LIVE_DB" <<<"$COUNT_SQL" || warn "counting the rows of $LIVE_DB failed"
-  printf '\nWhen done: %s exec %s psql -U %s -d postgres -c '\''DROP DATABASE %s'\''\n' \
-    "${DOCKER_CMD[*]}" "$container" "$DB_USER" "$target_db"
+  printf '\nWhen done (and before any pulumi destroy: the copy holds the roles'\'' grants), drop it:\n  %s exec -u postgres %s sh -c '\''PGPASSWORD="$(cat %s)" exec psql -X -U %s -d postgres -c "DROP DATABASE %s"'\''\n' \
+    "${DOCKER_CMD[*]}" "$container" "$PASSWORD_FILE" "$DB_USER" "$target_db"
 fi
 if $restore_errors; then
   die "pg_restore reported errors (see above): $target_db is incomplete"
