@@ -41,6 +41,15 @@ describe("TimescaleServer component", () => {
     assert.equal(rec.one("docker:index/volume:Volume").options.retainOnDelete, true);
   });
 
+  it("on podman: ignores the fields Podman reports differently, sends max-size only, does not wait for health", async () => {
+    const rec = await recordProgram(() => minimalServer({ engine: "podman" }));
+    const c = rec.one(CONTAINER);
+    assert.deepEqual(c.options.ignoreChanges, ["ulimits", "memorySwap", "stopSignal", "logOpts"]);
+    assert.deepEqual(rec.one("docker:index/network:Network").options.ignoreChanges, ["ipamOptions"]);
+    assert.deepEqual(c.inputs.logOpts, { "max-size": "50m" });
+    assert.equal(c.inputs.wait, false);
+  });
+
   it("lets callers adjust a child's args through transform (function or partial object)", async () => {
     const rec = await recordProgram(() =>
       minimalServer({

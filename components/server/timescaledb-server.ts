@@ -92,9 +92,9 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    */
   readonly stopGracePeriodSeconds?: number;
   /**
-   * Wait on create until Docker reports the container healthy. Podman without systemd never reports health status:
-   * set false there; the database stage's own readiness check still gates every connection.
-   * @default true
+   * Wait on create until the engine reports the container healthy. Podman without systemd never reports a health
+   * status, so it is off there by default; the database stage's own readiness check still gates every connection.
+   * @default true on docker, false on podman
    */
   readonly waitForHealthy?: boolean;
   /**
@@ -206,7 +206,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
           stopTimeout: graceSeconds,
           destroyGraceSeconds: graceSeconds,
           ...jsonFileLogging(args.logRotation, args.engine),
-          wait: args.waitForHealthy ?? true,
+          wait: args.waitForHealthy ?? args.engine !== "podman",
           waitTimeout: args.readyTimeoutSeconds ?? 300,
           mustRun: true,
           removeVolumes: false,
