@@ -1,7 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { ContainerEngine, DataLocation } from "./config/settings";
 import { applyTransform, type Transform } from "./transform";
+
+/** The engine behind the Docker API: Docker itself, or Podman's Docker-compatible socket. */
+export const CONTAINER_ENGINES = ["docker", "podman"] as const;
+export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
+
+/** Where a container keeps data that must outlive it: a named Docker volume or a directory on the host. */
+export type DataLocation =
+  | { readonly kind: "volume"; readonly name: string }
+  | { readonly kind: "hostPath"; readonly path: string };
 
 /**
  * Docker object names derived from a stack's prefix. One function, so the server, the backup sidecar, the restore

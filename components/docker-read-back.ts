@@ -13,7 +13,7 @@
  * resource_docker_network_funcs.go `resourceDockerNetworkRead`, resource_docker_volume.go `resourceDockerVolumeRead`.
  * Podman: containers/podman v5, `pkg/api/handlers/compat/` (what its Docker-compatible API reports instead).
  */
-import type { ContainerEngine } from "./config/settings";
+import type { ContainerEngine } from "./docker-common";
 
 export type DockerResource = "Container" | "Network" | "Volume" | "RemoteImage";
 

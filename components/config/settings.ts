@@ -9,7 +9,8 @@
  */
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
-import { dockerNames } from "../docker-common";
+import { deepFreeze } from "../deep-freeze";
+import { CONTAINER_ENGINES, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 
@@ -39,15 +40,6 @@ export function configSourceFromStrings(get: (key: string) => string | undefined
     },
   };
 }
-
-/** The engine behind the Docker API: Docker itself, or Podman's Docker-compatible socket. */
-export const CONTAINER_ENGINES = ["docker", "podman"] as const;
-export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
-
-/** Where a container keeps data that must outlive it: a named Docker volume or a directory on the host. */
-export type DataLocation =
-  | { readonly kind: "volume"; readonly name: string }
-  | { readonly kind: "hostPath"; readonly path: string };
 
 export interface Settings {
   /** Prefix for every Docker object this stack creates (network, containers, volumes). */
@@ -292,12 +284,4 @@ class Reader {
 
 function isNumeric(v: unknown): boolean {
   return (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim()));
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === "object" && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }

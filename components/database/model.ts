@@ -7,6 +7,7 @@
  * `validateTableOverrides` checks such config and `applyTableOverrides` returns the model with it applied.
  */
 import { ConfigError } from "../config/units";
+import { deepFreeze } from "../deep-freeze";
 
 /** A column. Every column is NOT NULL unless `nullable`. */
 export interface ColumnSpec {
@@ -346,12 +347,4 @@ export function applyTableOverrides(key: string, raw: unknown, tables: readonly 
   const result = tables.map((t) => ({ ...t, ...(overrides[t.name] ?? {}) }));
   validateModel(result);
   return deepFreeze(result);
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === "object" && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }

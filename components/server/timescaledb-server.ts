@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { DataLocation } from "../config/settings";
-import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
+import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, type DataLocation, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
 import { dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";

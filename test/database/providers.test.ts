@@ -6,7 +6,8 @@
 import { strict as assert } from "node:assert";
 import { CRYPTO_SCOUT_TABLES, applyTableOverrides, hypertableSpec, type HypertableSpec, type TableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
-import { applyDatabase, applyModel, type Connection } from "../../components/database/providers/live";
+import * as pulumi from "@pulumi/pulumi";
+import { applyDatabase, applyModel, UNKNOWN, type Connection } from "../../components/database/providers/live";
 import { hypertableProvider, type HypertableInputs } from "../../components/database/providers/hypertable";
 import { policyProvider, type PolicyInputs } from "../../components/database/providers/policy";
 import { collectorInsertSql, COLLECTOR_COLUMNS, compressOldChunks, freshSchema, policyJobs, query, rowCounts, timescale, withDb } from "../support/timescale";
@@ -34,6 +35,12 @@ async function deploy(conn: Connection, schema: string, tables: readonly TableSp
   }
   return out;
 }
+
+describe("database providers: Pulumi's unknown-value placeholder", () => {
+  it("is the one the Pulumi SDK sends at preview (live.ts keeps a copy so the serialized providers need not load it)", () => {
+    assert.equal(UNKNOWN, pulumi.runtime.unknownValue);
+  });
+});
 
 describe("database providers on TimescaleDB", function () {
   this.timeout(60_000);

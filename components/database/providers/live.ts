@@ -301,7 +301,10 @@ export async function applyModel(client: Client, schema: string, tables: readonl
   return statements;
 }
 
-/** Pulumi's placeholder for a value not known during preview. */
+/**
+ * Pulumi's placeholder for a value not known during preview (`pulumi.runtime.unknownValue`). A copy, so the
+ * serialized providers do not load the Pulumi SDK; test/database/providers.test.ts pins it to the SDK's.
+ */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** JSON with object keys sorted, for comparing inputs that went through protobuf (which does not keep key order). */
