@@ -13,7 +13,8 @@ import { stackConfigSource } from "../components/config/stack-files";
 import { loadStackDefinition } from "../components/config/stack";
 import { DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
-import { applyModel, describeServer, withClient } from "../components/database/providers/live";
+import { applyModel, withClient } from "../components/database/providers/live";
+import { hostPort } from "../components/database/url";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
 
 const USAGE = [
@@ -86,7 +87,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       return 2;
     }
     const conn = parseDatabaseUrl(url, "--database-url");
-    const where = `${schema} at ${describeServer(conn)}/${conn.database}`;
+    const where = `${schema} at ${hostPort(conn)}/${conn.database}`;
     let statements: string[];
     try {
       statements = await withClient(conn, (client) => applyModel(client, schema, tables));

@@ -13,6 +13,7 @@ import { ServerReadiness } from "./providers/readiness";
 import { Hypertable } from "./providers/hypertable";
 import { TimescalePolicy } from "./providers/policy";
 import { applyTransform, type Transform } from "../transform";
+import { databaseUrl } from "./url";
 
 export interface DatabaseStageArgs {
   /**
@@ -282,7 +283,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
       pulumi.secret(
         pulumi
           .all([user, password, args.host, args.port, args.database ?? "crypto_scout"])
-          .apply(([u, p, h, port, db]) => `postgresql://${encodeURIComponent(u)}:${encodeURIComponent(p)}@${h.includes(":") ? `[${h}]` : h}:${port}/${encodeURIComponent(db)}`),
+          .apply(([u, p, h, port, db]) => databaseUrl({ user: u, password: p, host: h, port, database: db })),
       );
     this.writerConnectionUrl = url(this.writerRole, this.writerPassword);
     this.readerConnectionUrl = url(this.readerRole, this.readerPassword);

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, type DataLocation, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
+import { databaseUrl } from "../database/url";
 import { dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";
 
 /** PostgreSQL's data directory in the timescale/timescaledb images (PGDATA). */
@@ -228,8 +229,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
     this.database = pulumi.output(database);
     this.superuser = pulumi.output(superuser);
     this.superuserPassword = password;
-    const urlHost = host.includes(":") ? `[${host}]` : host;
-    this.connectionUrl = pulumi.secret(pulumi.interpolate`postgresql://${superuser}:${password}@${urlHost}:${hostPort}/${database}`);
+    this.connectionUrl = pulumi.secret(password.apply((pw) => databaseUrl({ host, port: hostPort, database, user: superuser, password: pw })));
     this.containerName = this.container.name;
     this.networkName = this.network.name;
 

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main, tablesForStack } from "../../scripts/schema";
-import { describeServer } from "../../components/database/providers/live";
+import { hostPort } from "../../components/database/url";
 import { escapeRegExp, freshSchema, policyJobs, timescale } from "../support/timescale";
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -60,7 +60,7 @@ describe("schema CLI", function () {
     const t = await timescale();
     const schema = freshSchema("cli");
     // Named as the URL names it: the target's host, port and database (the embedded server's, or TIMESCALE_URL's).
-    const where = `${schema} at ${describeServer(t)}/${t.database}`;
+    const where = `${schema} at ${hostPort(t)}/${t.database}`;
     const first = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, new RegExp(`^applied \\d+ statements to ${escapeRegExp(where)}:\n`));

@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { escapeIdentifier, escapeLiteral } from "pg";
+import { databaseUrl } from "../../components/database/url";
 
 export interface ServeOptions {
   readonly host?: string;
@@ -70,7 +71,7 @@ export async function serveTimescale(options: ServeOptions = {}): Promise<Served
     throw e;
   }
   const port = (server as { server: { address(): { port: number } } }).server.address().port;
-  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host.includes(":") ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}`;
+  const url = databaseUrl({ host, port, database, user, password });
   return {
     host,
     port,

@@ -8,6 +8,7 @@
  */
 import type { Client } from "pg";
 import type { HypertableSpec, TableSpec } from "../model";
+import { hostPort } from "../url";
 import {
   createExtensionSql,
   createSchemaSql,
@@ -34,10 +35,6 @@ export interface Connection {
   readonly password: string;
 }
 
-/** `host:port`, with IPv6 hosts in brackets. */
-export function describeServer(c: Pick<Connection, "host" | "port">): string {
-  return `${c.host.includes(":") ? `[${c.host}]` : c.host}:${c.port}`;
-}
 
 /** One connection attempt; the client is ended again if it fails. */
 export async function connect(c: Connection, timeoutMs = 10_000): Promise<Client> {
@@ -99,7 +96,7 @@ export async function waitForServer(c: Connection, timeoutSeconds: number): Prom
       const err = e as Error & { code?: string };
       lastError = err.message || String(e);
       if (err.code && FATAL_AUTH_CODES.includes(err.code)) {
-        throw new Error(`TimescaleDB at ${describeServer(c)} rejected user ${c.user}: ${lastError} (not retried: check the password and role)`);
+        throw new Error(`TimescaleDB at ${hostPort(c)} rejected user ${c.user}: ${lastError} (not retried: check the password and role)`);
       }
     }
     const left = deadline - Date.now();
@@ -107,7 +104,7 @@ export async function waitForServer(c: Connection, timeoutSeconds: number): Prom
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     delay = Math.min(delay * 2, 5000);
   }
-  throw new Error(`TimescaleDB at ${describeServer(c)} did not accept connections as user ${c.user} within ${timeoutSeconds} s: ${lastError}`);
+  throw new Error(`TimescaleDB at ${hostPort(c)} did not accept connections as user ${c.user} within ${timeoutSeconds} s: ${lastError}`);
 }
 
 /** Runs statements in one transaction; on failure rolls back and names the statement that failed. */

@@ -6,7 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectedResource, type ConnectionArgs } from "./connection";
-import { changedKeys, CONNECTION_KEYS, describeServer, waitForServer, type Connection } from "./live";
+import { changedKeys, CONNECTION_KEYS, waitForServer, type Connection } from "./live";
+import { hostPort } from "../url";
 
 export interface ReadinessInputs extends Connection {
   readonly timeoutSeconds: number;
@@ -24,7 +25,7 @@ const WATCHED = [...CONNECTION_KEYS, "timeoutSeconds", "revision"];
 export const readinessProvider: pulumi.dynamic.ResourceProvider<ReadinessInputs, ReadinessState> = {
   async create(inputs) {
     const { serverVersion } = await waitForServer(inputs, Number(inputs.timeoutSeconds));
-    return { id: `${inputs.user}@${describeServer(inputs)}/${inputs.database}`, outs: { ...inputs, serverVersion } };
+    return { id: `${inputs.user}@${hostPort(inputs)}/${inputs.database}`, outs: { ...inputs, serverVersion } };
   },
   async diff(_id, olds, news) {
     return { changes: changedKeys(olds as never, news as never, WATCHED).length > 0 };
