@@ -14,9 +14,9 @@ export interface UrlParts {
   readonly password: string;
 }
 
-/** `host:port`, with an IPv6 host in brackets: how messages name a server. */
+/** `host:port`, with an IPv6 host in brackets: how messages name a server (never throws, even for a bad host). */
 export function hostPort(c: Pick<UrlParts, "host" | "port">): string {
-  return new URL(`postgresql://${bracketed(c.host)}:${c.port}`).host || `${bracketed(c.host)}:${c.port}`;
+  return `${bracketed(c.host)}:${c.port}`;
 }
 
 /** `postgresql://user:password@host:port/database`, every part encoded. */
