@@ -97,11 +97,15 @@ export interface DatabaseStageArgs {
   };
 }
 
-/** Privilege lists, explicit and sorted (the provider compares them as sets). */
+/** Privilege lists, sorted (the provider compares them as sets), explicit except where the read-back needs ALL. */
 export const PRIVILEGES = {
   superuser: {
     schema: ["CREATE", "USAGE"],
-    table: ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"],
+    // ALL, as the seed grants it. Not the list: on PostgreSQL 17 the owner also holds MAINTAIN, which the provider's
+    // read reports, so a list without it diffs on every second up (cyrilgdn/terraform-provider-postgresql ff936b9,
+    // postgresql/resource_postgresql_grant.go readRolePrivileges 433-537, createRevokeQuery 656-669); the provider
+    // expands ALL per server version (helpers.go resourcePrivilegesEqual 300-322).
+    table: ["ALL"],
     sequence: ["SELECT", "UPDATE", "USAGE"],
   },
   writer: { schema: ["USAGE"], table: ["INSERT", "SELECT"], sequence: ["SELECT", "USAGE"] },
@@ -235,7 +239,9 @@ export class DatabaseStage extends pulumi.ComponentResource {
       const resource = new postgresql.DefaultPrivileges(
         `${name}-${suffix}`,
         { database: ready.database, owner: superuser, role, schema, objectType, privileges: [...privileges], withGrantOption: false },
-        { ...pg, dependsOn: chained(kind, [schemaResource]) },
+        // Its identity (owner, schema, type, role) is all ForceNew: a replacement creating the new one first would
+        // then lose it to the old one's REVOKE ALL (resource_postgresql_default_privileges.go 23-76, 348-354).
+        { ...pg, dependsOn: chained(kind, [schemaResource]), deleteBeforeReplace: true },
       );
       lastOfKind.set(kind, resource);
       return resource;
