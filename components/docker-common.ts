@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { applyTransform, type Transform } from "./transform";
+import { wholeNumber, type ArgumentChecks, type Rule } from "./args";
 
 /** The engine behind the Docker API: Docker itself, or Podman's Docker-compatible socket. */
 export const CONTAINER_ENGINES = ["docker", "podman"] as const;
@@ -10,6 +11,11 @@ export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
 export type DataLocation =
   | { readonly kind: "volume"; readonly name: string }
   | { readonly kind: "hostPath"; readonly path: string };
+
+/** What Docker accepts as a container, network or volume name (moby daemon/names: RestrictedNamePattern). */
+export const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const DOCKER_NAME_RULE = "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit";
+export const dockerName: Rule<string> = (v) => (typeof v === "string" && DOCKER_NAME.test(v) ? undefined : DOCKER_NAME_RULE);
 
 /**
  * Docker object names derived from a stack's prefix. One function, so the server, the backup sidecar, the restore
@@ -65,6 +71,14 @@ export interface ContainerComponentArgs {
    * @example { "com.crypto-scout.stack": "prod" }
    */
   readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Checks the args every container component takes (see `ContainerComponentArgs`). */
+export function checkContainerArgs(check: ArgumentChecks, args: ContainerComponentArgs): void {
+  check
+    .check("engine", args.engine, (v) => (CONTAINER_ENGINES.includes(v) ? undefined : CONTAINER_ENGINES.join(" or ")))
+    .check("logRotation.maxSizeBytes", args.logRotation?.maxSizeBytes, wholeNumber(1024 * 1024, Number.MAX_SAFE_INTEGER, "(bytes: at least 1 MiB)"))
+    .check("logRotation.maxFiles", args.logRotation?.maxFiles, wholeNumber(1, 100));
 }
 
 /**

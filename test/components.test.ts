@@ -94,3 +94,53 @@ describe("BackupSidecar component", () => {
     assert.equal(rec.ofType("docker:index/volume:Volume").length, 0, "a host directory needs no volume");
   });
 });
+
+/** Registers `create` under mocks and expects it to throw a ResourceError matching `message`, with no child created. */
+async function refused(create: () => pulumi.ComponentResource, componentType: string, message: RegExp): Promise<void> {
+  await assert.rejects(recordProgram(create), (e: Error & { registered: Array<{ type: string }> }) => {
+    assert.ok(pulumi.ResourceError.isInstance(e), `a ResourceError, got ${e}`);
+    assert.match(e.message, message);
+    assert.deepEqual(e.registered.map((r) => r.type).filter((t) => t !== componentType), [], "no child registered");
+    return true;
+  });
+}
+
+describe("components refuse bad arguments, naming the component, the argument and what is allowed", () => {
+  const SERVER = "crypto-scout:server:TimescaleServer";
+  const serverCases: Array<[string, Partial<ConstructorParameters<typeof TimescaleServer>[1]>, RegExp]> = [
+    ["memory in MiB instead of bytes", { memoryBytes: 8192 }, /^TimescaleServer "db": memoryBytes is 8192; expected a whole number from 268435456 .* \(bytes: at least 256 MiB, e\.g\. 8 \* 1024 \*\* 3 for 8 GiB\)$/],
+    ["a CPU count Docker would change", { cpus: 20.05 }, /cpus is 20\.05; expected .* would be read back as 20\.1/],
+    ["a tiny /dev/shm", { shmSizeBytes: 1024 * 1024 }, /shmSizeBytes is 1048576; expected .*at least 64 MiB/],
+    ["a nofile limit below 1024", { nofileLimit: 100 }, /nofileLimit is 100; expected a whole number from 1024 to 1048576/],
+    ["port 0", { hostPort: 0 }, /hostPort is 0; expected a whole number from 1 to 65535/],
+    ["a host name as bind address", { bindAddress: "localhost" }, /bindAddress is "localhost"; expected an IPv4 or IPv6 address/],
+    ["a container name Docker refuses", { containerName: "db one" }, /containerName is "db one"; expected a Docker name/],
+    ["an empty password", { superuserPassword: "" }, /superuserPassword is ""; expected a non-empty string/],
+    ["a superuser name that needs quoting", { superuser: "Admin" }, /superuser is "Admin"; expected a lower-case SQL identifier/],
+    ["an unknown engine", { engine: "lxc" as never }, /engine is "lxc"; expected docker or podman/],
+    ["no rotated log files", { logRotation: { maxSizeBytes: 50 * 1024 * 1024, maxFiles: 0 } }, /logRotation\.maxFiles is 0; expected a whole number from 1 to 100/],
+  ];
+  for (const [what, args, message] of serverCases) {
+    it(`TimescaleServer: ${what}`, () => refused(() => minimalServer(args), SERVER, message));
+  }
+
+  const BACKUP = "crypto-scout:backup:BackupSidecar";
+  const backup = (extra: Partial<ConstructorParameters<typeof BackupSidecar>[1]>) => () =>
+    new BackupSidecar("bk", {
+      image: "prodrigestivill/postgres-backup-local:17",
+      containerName: "bk",
+      networkName: "net",
+      password: pulumi.secret("pw"),
+      location: { kind: "volume", name: "bk" },
+      ...extra,
+    });
+  const backupCases: Array<[string, Partial<ConstructorParameters<typeof BackupSidecar>[1]>, RegExp]> = [
+    ["negative retention", { keep: { days: -1, weeks: 4, months: 6 } }, /^BackupSidecar "bk": keep\.days is -1; expected a whole number from 0 to 3650$/],
+    ["health port 0", { healthPort: 0 }, /healthPort is 0; expected a whole number from 1 to 65535/],
+    ["an empty password", { password: "" }, /password is ""; expected a non-empty string/],
+    ["a container name Docker refuses", { containerName: "bk!" }, /containerName is "bk!"; expected a Docker name/],
+  ];
+  for (const [what, args, message] of backupCases) {
+    it(`BackupSidecar: ${what}`, () => refused(backup(args), BACKUP, message));
+  }
+});

@@ -1,6 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, type DataLocation, PASSWORD_FILE, persistentStorage } from "../docker-common";
+import {
+  checkContainerArgs,
+  dockerLabels,
+  dockerName,
+  jsonFileLogging,
+  type ContainerComponentArgs,
+  type DataLocation,
+  PASSWORD_FILE,
+  persistentStorage,
+} from "../docker-common";
+import { ArgumentChecks, nonEmpty, port, wholeNumber } from "../args";
+import { sqlIdentifier } from "../database/model";
 import { applyTransform, type Transform } from "../transform";
 import { engineIgnoreChanges, goDuration } from "../docker-read-back";
 
@@ -87,7 +98,19 @@ export interface BackupSidecarArgs extends ContainerComponentArgs {
 
 /**
  * The backup sidecar: scheduled, rotated, whole-database dumps of the server. The seed's compose service `pgbackups`,
- * with its credentials from the generated secret and its dump options fixed (see DUMP_OPTIONS).
+ * with its credentials from the generated secret and its dump options fixed (see DUMP_OPTIONS). Restore with
+ * scripts/restore-backup.sh.
+ *
+ * @example
+ * const backup = new BackupSidecar("backup", {
+ *   image: "prodrigestivill/postgres-backup-local:17",
+ *   containerName: "crypto-scout-backup",
+ *   networkName: server.networkName,
+ *   password: server.superuserPassword,
+ *   schedule: "0 3 * * *",
+ *   keep: { days: 7, weeks: 4, months: 6 },
+ *   location: { kind: "hostPath", path: "/srv/crypto-scout/backups" },
+ * }, { dependsOn: [server] });
  */
 export class BackupSidecar extends pulumi.ComponentResource {
   public readonly container: docker.Container;
@@ -97,6 +120,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
     super("crypto-scout:backup:BackupSidecar", name, {}, opts);
+    checkBackupArgs(new ArgumentChecks(this, `BackupSidecar "${name}"`), args);
     const keep = args.keep ?? { days: 7, weeks: 4, months: 6 };
     const healthPort = args.healthPort ?? 8080;
     const labels = dockerLabels(args.labels);
@@ -168,4 +192,20 @@ export class BackupSidecar extends pulumi.ComponentResource {
     this.location = storage.location;
     this.registerOutputs({ location: this.location, containerName: this.container.name });
   }
+}
+
+/** What the sidecar's image needs to start and keep running (its scheduler exits on a schedule it cannot parse). */
+function checkBackupArgs(check: ArgumentChecks, args: BackupSidecarArgs): void {
+  checkContainerArgs(check, args);
+  check
+    .check("containerName", args.containerName, dockerName)
+    .check("networkName", args.networkName, dockerName)
+    .check("serverHost", args.serverHost, dockerName)
+    .check("password", args.password, nonEmpty)
+    .check("database", args.database, sqlIdentifier)
+    .check("user", args.user, sqlIdentifier)
+    .check("keep.days", args.keep?.days, wholeNumber(0, 3650))
+    .check("keep.weeks", args.keep?.weeks, wholeNumber(0, 520))
+    .check("keep.months", args.keep?.months, wholeNumber(0, 120))
+    .check("healthPort", args.healthPort, port);
 }

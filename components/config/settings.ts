@@ -10,7 +10,7 @@
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
 import { deepFreeze } from "../deep-freeze";
-import { CONTAINER_ENGINES, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
+import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 
@@ -105,14 +105,13 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
 export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
 
 
-const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const CRON_KEYWORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
 
 /** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
 export function loadSettings(source: ConfigSource): Settings {
   rejectUnknownKeys(source);
   const r = new Reader(source);
-  const namePrefix = r.string("namePrefix", DOCKER_NAME, "a Docker name: letters, digits, '_', '.', '-', starting with a letter or digit");
+  const namePrefix = r.string("namePrefix", DOCKER_NAME, DOCKER_NAME_RULE);
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
   const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_MAJORS);
   const containerEngine = r.required("containerEngine", (v) => CONTAINER_ENGINES.includes(v as ContainerEngine), CONTAINER_ENGINES.join(" or ")) as ContainerEngine;

@@ -7,13 +7,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
-import { CRYPTO_SCOUT_TABLES, DEFAULT_SCHEMA, hypertableSpec, sequenceNames, validateModel, validateSchemaName, type TableSpec } from "./model";
+import { CRYPTO_SCOUT_TABLES, DEFAULT_SCHEMA, hypertableSpec, sequenceNames, sqlIdentifier, validateModel, type TableSpec } from "./model";
 import { tablePolicies } from "./sql";
 import { ServerReadiness } from "./providers/readiness";
 import { Hypertable } from "./providers/hypertable";
 import { TimescalePolicy } from "./providers/policy";
 import { applyTransform, type Transform } from "../transform";
 import { databaseUrl } from "./url";
+import { ArgumentChecks, port, wholeNumber } from "../args";
+import type { ConnectionArgs } from "./providers/connection";
 
 export interface DatabaseStageArgs {
   /**
@@ -112,6 +114,21 @@ export const PRIVILEGES = {
   reader: { schema: ["USAGE"], table: ["SELECT"] },
 } as const;
 
+/**
+ * The seed's init script as resources, on a running server: readiness, the postgresql provider, the extension and
+ * schema, one hypertable and its policies per table, and the roles with their grants. Each step is a method below, in
+ * the order they run.
+ *
+ * @example
+ * const stage = new DatabaseStage("crypto-scout", {
+ *   host: server.host,
+ *   port: server.port,
+ *   superuserPassword: server.superuserPassword,
+ *   tables: applyTableOverrides("tables", { cmc_fgi: { retention: "365 days" } }),
+ *   serverRevision: server.container.id,
+ * }, { dependsOn: [server] });
+ * export const writerUrl = stage.writerConnectionUrl;
+ */
 export class DatabaseStage extends pulumi.ComponentResource {
   public readonly readiness: ServerReadiness;
   public readonly provider: postgresql.Provider;
@@ -131,165 +148,28 @@ export class DatabaseStage extends pulumi.ComponentResource {
 
   constructor(name: string, args: DatabaseStageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("crypto-scout:database:DatabaseStage", name, {}, opts);
-    const schema = validateSchemaName("schema", args.schema ?? DEFAULT_SCHEMA);
-    const tables = args.tables ?? CRYPTO_SCOUT_TABLES;
-    validateModel(tables);
-    const writerRoleName = validateSchemaName("writerRole", args.writerRole ?? `${schema}_writer`);
-    const readerRoleName = validateSchemaName("readerRole", args.readerRole ?? `${schema}_reader`);
-    if (readerRoleName === writerRoleName) throw new Error(`DatabaseStage ${name}: writerRole and readerRole must differ (both ${writerRoleName})`);
-    const dropTables = args.destroyDropsTables ?? false;
-    const superuser = args.superuser ?? "crypto_scout_db";
-    // The component's own dependsOn and args.dependsOn both gate the first connection attempt.
-    const dependsOn: pulumi.Input<pulumi.Resource>[] = [];
-    for (const d of [opts?.dependsOn, args.dependsOn]) {
-      if (Array.isArray(d)) dependsOn.push(...d);
-      else if (d !== undefined) dependsOn.push(d as pulumi.Input<pulumi.Resource>);
-    }
+    const plan = stagePlan(new ArgumentChecks(this, `DatabaseStage "${name}"`), args);
 
-    // Nothing below connects before this has: every connection setting is one of its outputs.
-    this.readiness = new ServerReadiness(
-      `${name}-ready`,
-      {
-        host: args.host,
-        port: args.port,
-        database: args.database ?? "crypto_scout",
-        user: superuser,
-        password: pulumi.secret(args.superuserPassword),
-        timeoutSeconds: args.readyTimeoutSeconds ?? 300,
-        revision: args.serverRevision,
-      },
-      { parent: this, dependsOn },
-    );
+    this.readiness = this.waitForServer(name, args, plan, opts);
     const ready = this.readiness;
-    const connection = { host: ready.host, port: ready.port, database: ready.database, user: ready.user, password: ready.password };
-
-    this.provider = new postgresql.Provider(
-      ...applyTransform(args.transform?.provider, `${name}-provider`, {
-        host: ready.host,
-        port: ready.port,
-        database: ready.database,
-        username: ready.user,
-        password: pulumi.secret(ready.password),
-        sslmode: "disable",
-        superuser: true,
-        connectTimeout: 15,
-      }, { parent: this }),
-    );
+    const connection: ConnectionArgs = { host: ready.host, port: ready.port, database: ready.database, user: ready.user, password: ready.password };
+    this.provider = this.postgresqlProvider(name, args);
     const pg = { parent: this, provider: this.provider };
 
-    // The image already creates the extension; IF NOT EXISTS adopts it. Never dropped: dropping it takes every
-    // hypertable with it.
-    const extension = new postgresql.Extension(`${name}-timescaledb`, { name: "timescaledb", database: ready.database }, { ...pg, retainOnDelete: true });
-    const schemaResource = new postgresql.Schema(
-      `${name}-schema`,
-      { name: schema, database: ready.database, owner: superuser, ifNotExists: true, dropCascade: false },
-      { ...pg, dependsOn: [extension], retainOnDelete: !dropTables },
-    );
-    this.schemaName = schemaResource.name;
-
-    const hypertables: Record<string, Hypertable> = {};
-    const policies: TimescalePolicy[] = [];
-    for (const table of tables) {
-      const hypertable = new Hypertable(
-        `${name}-hypertable-${table.name}`,
-        { ...connection, schema, table: hypertableSpec(table), destroyDropsTables: dropTables },
-        { parent: this, dependsOn: [extension, schemaResource] },
-      );
-      hypertables[table.name] = hypertable;
-      for (const policy of tablePolicies(table)) {
-        policies.push(
-          new TimescalePolicy(`${name}-${policy.kind}-${table.name}`, { ...connection, schema, table: table.name, policy }, { parent: this, dependsOn: [hypertable] }),
-        );
-      }
-    }
+    const { extension, schema } = this.schemaObjects(name, plan, pg);
+    this.schemaName = schema.name;
+    const { hypertables, policies } = this.tablesAndPolicies(name, plan, connection, [extension, schema]);
     this.hypertables = hypertables;
     this.policies = policies;
-    const covered = [schemaResource, ...Object.values(hypertables)];
-    const tableNames = tables.map((t) => t.name);
-    const sequences = tables.flatMap(sequenceNames);
+    const roles = this.rolesAndGrants(name, args, plan, pg, schema, Object.values(hypertables));
 
-    // Grants on the same kind of object run one after another. The postgresql provider locks per role only, and two
-    // GRANTs that rewrite the same catalog row (the schema's nspacl, the tables' relacl, one pg_default_acl row) in
-    // parallel fail intermittently with "tuple concurrently updated" (cyrilgdn/terraform-provider-postgresql#178,
-    // pulumi/pulumi-postgresql#126). Kinds that touch different rows still run in parallel.
-    const lastOfKind = new Map<string, pulumi.Resource>();
-    const chained = (kind: string, after: pulumi.Resource[]): pulumi.Resource[] => {
-      const previous = lastOfKind.get(kind);
-      return previous ? [...after, previous] : after;
-    };
-    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[]) => {
-      const resource = new postgresql.Grant(
-        `${name}-${suffix}`,
-        {
-          database: ready.database,
-          role,
-          schema,
-          objectType,
-          privileges: [...privileges],
-          objects: objectType === "table" ? tableNames : objectType === "sequence" ? sequences : undefined,
-          withGrantOption: false,
-        },
-        { ...pg, dependsOn: chained(objectType, covered) },
-      );
-      lastOfKind.set(objectType, resource);
-      return resource;
-    };
-    const defaults = (suffix: string, role: pulumi.Input<string>, objectType: "table" | "sequence", privileges: readonly string[]) => {
-      const kind = `default-${objectType}`;
-      const resource = new postgresql.DefaultPrivileges(
-        `${name}-${suffix}`,
-        { database: ready.database, owner: superuser, role, schema, objectType, privileges: [...privileges], withGrantOption: false },
-        // Its identity (owner, schema, type, role) is all ForceNew: a replacement creating the new one first would
-        // then lose it to the old one's REVOKE ALL (resource_postgresql_default_privileges.go 23-76, 348-354).
-        { ...pg, dependsOn: chained(kind, [schemaResource]), deleteBeforeReplace: true },
-      );
-      lastOfKind.set(kind, resource);
-      return resource;
-    };
-
-    // The seed's grants to the superuser (it owns everything already; kept so the adopted database looks the same).
-    grant("superuser-schema", superuser, "schema", PRIVILEGES.superuser.schema);
-    grant("superuser-tables", superuser, "table", PRIVILEGES.superuser.table);
-    grant("superuser-sequences", superuser, "sequence", PRIVILEGES.superuser.sequence);
-
-    const writerPassword = new random.RandomPassword(`${name}-writer-password`, { length: 32, special: false }, { parent: this });
-    const readerPassword = new random.RandomPassword(`${name}-reader-password`, { length: 32, special: false }, { parent: this });
-    const role = (suffix: string, roleName: string, password: pulumi.Output<string>) =>
-      new postgresql.Role(
-        ...applyTransform(args.transform?.role, `${name}-${suffix}`, {
-          name: roleName,
-          login: true,
-          password: pulumi.secret(password),
-          superuser: false,
-          createDatabase: false,
-          createRole: false,
-          replication: false,
-          bypassRowLevelSecurity: false,
-          inherit: true,
-        }, { ...pg }),
-      );
-    const writer = role("writer", writerRoleName, writerPassword.result);
-    const reader = role("reader", readerRoleName, readerPassword.result);
-
-    grant("writer-schema", writer.name, "schema", PRIVILEGES.writer.schema);
-    grant("writer-tables", writer.name, "table", PRIVILEGES.writer.table);
-    grant("writer-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
-    grant("reader-schema", reader.name, "schema", PRIVILEGES.reader.schema);
-    grant("reader-tables", reader.name, "table", PRIVILEGES.reader.table);
-    // Tables (and their sequences) added to the model later get the same privileges when the superuser creates them.
-    defaults("writer-default-tables", writer.name, "table", PRIVILEGES.writer.table);
-    defaults("writer-default-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
-    defaults("reader-default-tables", reader.name, "table", PRIVILEGES.reader.table);
-
-    this.writerRole = writer.name;
-    this.readerRole = reader.name;
-    this.writerPassword = pulumi.secret(writerPassword.result);
-    this.readerPassword = pulumi.secret(readerPassword.result);
+    this.writerRole = roles.writer.name;
+    this.readerRole = roles.reader.name;
+    this.writerPassword = pulumi.secret(roles.writerPassword);
+    this.readerPassword = pulumi.secret(roles.readerPassword);
     const url = (user: pulumi.Input<string>, password: pulumi.Input<string>) =>
       pulumi.secret(
-        pulumi
-          .all([user, password, args.host, args.port, args.database ?? "crypto_scout"])
-          .apply(([u, p, h, port, db]) => databaseUrl({ user: u, password: p, host: h, port, database: db })),
+        pulumi.all([user, password, args.host, args.port, plan.database]).apply(([u, p, h, port, db]) => databaseUrl({ user: u, password: p, host: h, port, database: db })),
       );
     this.writerConnectionUrl = url(this.writerRole, this.writerPassword);
     this.readerConnectionUrl = url(this.readerRole, this.readerPassword);
@@ -304,4 +184,206 @@ export class DatabaseStage extends pulumi.ComponentResource {
       readerConnectionUrl: this.readerConnectionUrl,
     });
   }
+
+  /** 1. Nothing connects before this has: every connection setting below is one of its outputs. */
+  private waitForServer(name: string, args: DatabaseStageArgs, plan: StagePlan, opts?: pulumi.ComponentResourceOptions): ServerReadiness {
+    // The component's own dependsOn and args.dependsOn both gate the first connection attempt.
+    const dependsOn: pulumi.Input<pulumi.Resource>[] = [];
+    for (const d of [opts?.dependsOn, args.dependsOn]) {
+      if (Array.isArray(d)) dependsOn.push(...d);
+      else if (d !== undefined) dependsOn.push(d as pulumi.Input<pulumi.Resource>);
+    }
+    return new ServerReadiness(
+      `${name}-ready`,
+      {
+        host: args.host,
+        port: args.port,
+        database: plan.database,
+        user: plan.superuser,
+        password: pulumi.secret(args.superuserPassword),
+        timeoutSeconds: args.readyTimeoutSeconds ?? 300,
+        revision: args.serverRevision,
+      },
+      { parent: this, dependsOn },
+    );
+  }
+
+  /** 2. The postgresql provider, fed from the readiness outputs. */
+  private postgresqlProvider(name: string, args: DatabaseStageArgs): postgresql.Provider {
+    const ready = this.readiness;
+    return new postgresql.Provider(
+      ...applyTransform(args.transform?.provider, `${name}-provider`, {
+        host: ready.host,
+        port: ready.port,
+        database: ready.database,
+        username: ready.user,
+        password: pulumi.secret(ready.password),
+        sslmode: "disable",
+        superuser: true,
+        connectTimeout: 15,
+      }, { parent: this }),
+    );
+  }
+
+  /** 3. The extension and the schema. */
+  private schemaObjects(name: string, plan: StagePlan, pg: pulumi.CustomResourceOptions) {
+    const database = this.readiness.database;
+    // The image already creates the extension; IF NOT EXISTS adopts it. Never dropped: dropping it takes every
+    // hypertable with it.
+    const extension = new postgresql.Extension(`${name}-timescaledb`, { name: "timescaledb", database }, { ...pg, retainOnDelete: true });
+    const schema = new postgresql.Schema(
+      `${name}-schema`,
+      { name: plan.schema, database, owner: plan.superuser, ifNotExists: true, dropCascade: false },
+      { ...pg, dependsOn: [extension], retainOnDelete: !plan.dropTables },
+    );
+    return { extension, schema };
+  }
+
+  /** 4. One hypertable resource per table, and one resource per policy after it. */
+  private tablesAndPolicies(name: string, plan: StagePlan, connection: ConnectionArgs, after: pulumi.Resource[]) {
+    const hypertables: Record<string, Hypertable> = {};
+    const policies: TimescalePolicy[] = [];
+    for (const table of plan.tables) {
+      const hypertable = new Hypertable(
+        `${name}-hypertable-${table.name}`,
+        { ...connection, schema: plan.schema, table: hypertableSpec(table), destroyDropsTables: plan.dropTables },
+        { parent: this, dependsOn: after },
+      );
+      hypertables[table.name] = hypertable;
+      for (const policy of tablePolicies(table)) {
+        policies.push(
+          new TimescalePolicy(`${name}-${policy.kind}-${table.name}`, { ...connection, schema: plan.schema, table: table.name, policy }, { parent: this, dependsOn: [hypertable] }),
+        );
+      }
+    }
+    return { hypertables, policies };
+  }
+
+  /**
+   * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords, their grants after
+   * the tables they cover, and default privileges for tables added later.
+   */
+  private rolesAndGrants(name: string, args: DatabaseStageArgs, plan: StagePlan, pg: pulumi.CustomResourceOptions, schema: postgresql.Schema, hypertables: Hypertable[]) {
+    const database = this.readiness.database;
+    const covered = [schema, ...hypertables];
+    const tableNames = plan.tables.map((t) => t.name);
+    const sequences = plan.tables.flatMap(sequenceNames);
+    const chains = new PrivilegeChains();
+    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[]) =>
+      chains.add(objectType, (after) =>
+        new postgresql.Grant(
+          `${name}-${suffix}`,
+          {
+            database,
+            role,
+            schema: plan.schema,
+            objectType,
+            privileges: [...privileges],
+            objects: objectType === "table" ? tableNames : objectType === "sequence" ? sequences : undefined,
+            withGrantOption: false,
+          },
+          { ...pg, dependsOn: [...covered, ...after] },
+        ),
+      );
+    const defaults = (suffix: string, role: pulumi.Input<string>, objectType: "table" | "sequence", privileges: readonly string[]) =>
+      chains.add(`default-${objectType}`, (after) =>
+        new postgresql.DefaultPrivileges(
+          `${name}-${suffix}`,
+          { database, owner: plan.superuser, role, schema: plan.schema, objectType, privileges: [...privileges], withGrantOption: false },
+          // Its identity (owner, schema, type, role) is all ForceNew: a replacement creating the new one first would
+          // then lose it to the old one's REVOKE ALL (resource_postgresql_default_privileges.go 23-76, 348-354).
+          { ...pg, dependsOn: [schema, ...after], deleteBeforeReplace: true },
+        ),
+      );
+    const role = (suffix: string, roleName: string, password: pulumi.Output<string>) =>
+      new postgresql.Role(
+        ...applyTransform(args.transform?.role, `${name}-${suffix}`, {
+          name: roleName,
+          login: true,
+          password: pulumi.secret(password),
+          superuser: false,
+          createDatabase: false,
+          createRole: false,
+          replication: false,
+          bypassRowLevelSecurity: false,
+          inherit: true,
+        }, { ...pg }),
+      );
+
+    // The seed's grants to the superuser (it owns everything already; kept so the adopted database looks the same).
+    grant("superuser-schema", plan.superuser, "schema", PRIVILEGES.superuser.schema);
+    grant("superuser-tables", plan.superuser, "table", PRIVILEGES.superuser.table);
+    grant("superuser-sequences", plan.superuser, "sequence", PRIVILEGES.superuser.sequence);
+
+    const writerPassword = new random.RandomPassword(`${name}-writer-password`, { length: 32, special: false }, { parent: this }).result;
+    const readerPassword = new random.RandomPassword(`${name}-reader-password`, { length: 32, special: false }, { parent: this }).result;
+    const writer = role("writer", plan.writerRole, writerPassword);
+    const reader = role("reader", plan.readerRole, readerPassword);
+
+    grant("writer-schema", writer.name, "schema", PRIVILEGES.writer.schema);
+    grant("writer-tables", writer.name, "table", PRIVILEGES.writer.table);
+    grant("writer-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
+    grant("reader-schema", reader.name, "schema", PRIVILEGES.reader.schema);
+    grant("reader-tables", reader.name, "table", PRIVILEGES.reader.table);
+    // Tables (and their sequences) added to the model later get the same privileges when the superuser creates them.
+    defaults("writer-default-tables", writer.name, "table", PRIVILEGES.writer.table);
+    defaults("writer-default-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
+    defaults("reader-default-tables", reader.name, "table", PRIVILEGES.reader.table);
+    return { writer, reader, writerPassword, readerPassword };
+  }
+}
+
+/**
+ * Grants on the same kind of object run one after another. The postgresql provider locks per role only, and two
+ * GRANTs that rewrite the same catalog row (the schema's nspacl, the tables' relacl, one pg_default_acl row) in
+ * parallel fail intermittently with "tuple concurrently updated" (cyrilgdn/terraform-provider-postgresql#178,
+ * pulumi/pulumi-postgresql#126). Kinds that touch different rows still run in parallel.
+ */
+class PrivilegeChains {
+  private readonly last = new Map<string, pulumi.Resource>();
+
+  /** Creates the next resource of `kind`, waiting for the previous one of that kind. */
+  add<R extends pulumi.Resource>(kind: string, create: (after: pulumi.Resource[]) => R): R {
+    const previous = this.last.get(kind);
+    const resource = create(previous ? [previous] : []);
+    this.last.set(kind, resource);
+    return resource;
+  }
+}
+
+/** The stage's arguments, checked and with their defaults. */
+interface StagePlan {
+  readonly schema: string;
+  readonly tables: readonly TableSpec[];
+  readonly writerRole: string;
+  readonly readerRole: string;
+  readonly superuser: pulumi.Input<string>;
+  readonly database: pulumi.Input<string>;
+  readonly dropTables: boolean;
+}
+
+/** Checks the arguments (a `pulumi.ResourceError` naming the stage and the argument) and applies the defaults. */
+function stagePlan(check: ArgumentChecks, args: DatabaseStageArgs): StagePlan {
+  check
+    .check("schema", args.schema, sqlIdentifier)
+    .check("superuser", args.superuser, sqlIdentifier)
+    .check("database", args.database, sqlIdentifier)
+    .check("port", args.port, port)
+    .check("readyTimeoutSeconds", args.readyTimeoutSeconds, wholeNumber(1, 86400, "(seconds)"));
+  const schema = args.schema ?? DEFAULT_SCHEMA;
+  const writerRole = args.writerRole ?? `${schema}_writer`;
+  const readerRole = args.readerRole ?? `${schema}_reader`;
+  check.check("writerRole", writerRole, sqlIdentifier).check("readerRole", readerRole, sqlIdentifier);
+  if (readerRole === writerRole) check.fail("readerRole", readerRole, `a role other than writerRole (${writerRole})`);
+  const superuser = args.superuser ?? "crypto_scout_db";
+  for (const [arg, role] of [["writerRole", writerRole], ["readerRole", readerRole]] as const) {
+    if (role === superuser) check.fail(arg, role, "a role other than the superuser, which owns the tables");
+  }
+  const tables = args.tables ?? CRYPTO_SCOUT_TABLES;
+  try {
+    validateModel(tables);
+  } catch (e) {
+    check.invalid("tables", (e as Error).message);
+  }
+  return { schema, tables, writerRole, readerRole, superuser, database: args.database ?? "crypto_scout", dropTables: args.destroyDropsTables ?? false };
 }

@@ -7,6 +7,7 @@
  * `validateTableOverrides` checks such config and `applyTableOverrides` returns the model with it applied.
  */
 import { ConfigError } from "../config/units";
+import type { Rule } from "../args";
 import { deepFreeze } from "../deep-freeze";
 
 /** A column. Every column is NOT NULL unless `nullable`. */
@@ -223,7 +224,10 @@ export const CRYPTO_SCOUT_TABLES: readonly TableSpec[] = deepFreeze([
 export const DEFAULT_SCHEMA = "crypto_scout";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const IDENTIFIER_RULE = "a lower-case SQL identifier: letters a-z, digits and '_', not starting with a digit, at most 63 characters";
+export const IDENTIFIER_RULE = "a lower-case SQL identifier: letters a-z, digits and '_', not starting with a digit, at most 63 characters";
+
+/** The identifier rule as a component argument check (components/args.ts). */
+export const sqlIdentifier: Rule<string> = (v) => (isIdentifier(v) ? undefined : IDENTIFIER_RULE);
 
 /** Whether `name` is an identifier this project allows (plain lower-case, so no quoting surprises). */
 export function isIdentifier(name: unknown, maxLength = 63): name is string {

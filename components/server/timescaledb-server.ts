@@ -1,10 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { dockerLabels, jsonFileLogging, type ContainerComponentArgs, type DataLocation, PASSWORD_FILE, persistentStorage, SERVER_ALIASES } from "../docker-common";
+import {
+  checkContainerArgs,
+  dockerLabels,
+  dockerName,
+  jsonFileLogging,
+  type ContainerComponentArgs,
+  type DataLocation,
+  PASSWORD_FILE,
+  persistentStorage,
+  SERVER_ALIASES,
+} from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
 import { MiB } from "../config/units";
 import { databaseUrl } from "../database/url";
-import { dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";
+import { sqlIdentifier } from "../database/model";
+import { cpusRoundTrip, dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";
+import { ArgumentChecks, ipAddress, nonEmpty, port, wholeNumber } from "../args";
 
 /** PostgreSQL's data directory in the timescale/timescaledb images (PGDATA). */
 export const PGDATA = "/var/lib/postgresql/data";
@@ -114,6 +126,21 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
 /**
  * The TimescaleDB server: image, network, data volume and the container with its tuning command line, shared memory,
  * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code.
+ * Every value reaches the docker provider in the form it reads back (docker-read-back.ts), so an unchanged stack
+ * converges; bad arguments are refused with a `pulumi.ResourceError` before anything is created.
+ *
+ * @example
+ * const server = new TimescaleServer("timescaledb", {
+ *   image: "timescale/timescaledb:2.29.2-pg17",
+ *   networkName: "crypto-scout",
+ *   containerName: "crypto-scout-timescaledb",
+ *   superuserPassword: new random.RandomPassword("pw", { length: 32, special: false }).result,
+ *   command: postgresCommand(tunePostgres({ memoryBytes: 8 * 1024 ** 3, cpus: 2, maxConnections: 200, postgresMajor: 17 }).settings),
+ *   data: { kind: "volume", name: "crypto-scout-data" },
+ *   memoryBytes: 8 * 1024 ** 3,
+ *   cpus: 2,
+ * });
+ * export const url = server.connectionUrl; // secret
  */
 export class TimescaleServer extends pulumi.ComponentResource {
   public readonly container: docker.Container;
@@ -132,6 +159,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: TimescaleServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("crypto-scout:server:TimescaleServer", name, {}, opts);
+    checkServerArgs(new ArgumentChecks(this, `TimescaleServer "${name}"`), args);
     const database = args.database ?? "crypto_scout";
     const superuser = args.superuser ?? "crypto_scout_db";
     const bindAddress = args.bindAddress ?? "127.0.0.1";
@@ -244,4 +272,26 @@ export class TimescaleServer extends pulumi.ComponentResource {
       networkName: this.networkName,
     });
   }
+}
+
+/** The limits a TimescaleDB server needs at the least, and the forms Docker takes them in. */
+function checkServerArgs(check: ArgumentChecks, args: TimescaleServerArgs): void {
+  checkContainerArgs(check, args);
+  check
+    .check("networkName", args.networkName, dockerName)
+    .check("containerName", args.containerName, dockerName)
+    // The image's init scripts use both unquoted.
+    .check("database", args.database, sqlIdentifier)
+    .check("superuser", args.superuser, sqlIdentifier)
+    .check("superuserPassword", args.superuserPassword, nonEmpty)
+    .check("command", args.command, (v) => (Array.isArray(v) && v.length > 0 ? undefined : "the postgres command line, e.g. [\"postgres\", \"-c\", \"max_connections=200\"]"))
+    .check("bindAddress", args.bindAddress, ipAddress)
+    .check("hostPort", args.hostPort, port)
+    // Bytes, not MiB: 8192 here is 8 KiB, which Docker would round to no limit at all.
+    .check("memoryBytes", args.memoryBytes, wholeNumber(256 * MiB, Number.MAX_SAFE_INTEGER, "(bytes: at least 256 MiB, e.g. 8 * 1024 ** 3 for 8 GiB)"))
+    .check("cpus", args.cpus, (v) => (v > 0 && cpusRoundTrip(v) ? undefined : `a CPU count above 0 that Docker keeps as given, such as 2 or 1.5 (${v} would be read back as ${dockerCpus(v)})`))
+    .check("shmSizeBytes", args.shmSizeBytes, wholeNumber(64 * MiB, Number.MAX_SAFE_INTEGER, "(bytes: at least 64 MiB for PostgreSQL's dynamic shared memory)"))
+    .check("nofileLimit", args.nofileLimit, wholeNumber(1024, 1048576))
+    .check("stopGracePeriodSeconds", args.stopGracePeriodSeconds, wholeNumber(0, 86400, "(seconds)"))
+    .check("readyTimeoutSeconds", args.readyTimeoutSeconds, wholeNumber(1, 86400, "(seconds)"));
 }

@@ -218,10 +218,24 @@ describe("DatabaseStage under Pulumi mocks", function () {
     for (const r of t.ofType("postgresql:index/role:Role")) assert.equal(r.inputs.connectionLimit, 20, r.name);
   });
 
-  it("rejects a bad model or schema before registering children", async () => {
-    await assert.rejects(registerStage({ schema: "Bad-Schema" }), /Invalid config 'schema': got "Bad-Schema"/);
-    await assert.rejects(registerStage({ tables: [{ ...CRYPTO_SCOUT_TABLES[0], retention: "forever" }] }), /Invalid table model 'cmc_fgi\.retention'/);
-  });
+  const badArgs: Array<[string, Partial<DatabaseStageArgs>, RegExp]> = [
+    ["a schema that is not a plain identifier", { schema: "Bad-Schema" }, /^DatabaseStage "crypto-scout": schema is "Bad-Schema"; expected a lower-case SQL identifier/],
+    ["a bad table model", { tables: [{ ...CRYPTO_SCOUT_TABLES[0], retention: "forever" }] }, /^DatabaseStage "crypto-scout": tables: Invalid table model 'cmc_fgi\.retention'/],
+    ["roles that collide", { writerRole: "app", readerRole: "app" }, /^DatabaseStage "crypto-scout": readerRole is "app"; expected a role other than writerRole \(app\)$/],
+    ["a role that is the superuser", { readerRole: "crypto_scout_db" }, /readerRole is "crypto_scout_db"; expected a role other than the superuser/],
+    ["a port out of range", { port: 70000 }, /port is 70000; expected a whole number from 1 to 65535/],
+    ["a zero readiness timeout", { readyTimeoutSeconds: 0 }, /readyTimeoutSeconds is 0; expected a whole number from 1 to 86400 \(seconds\)/],
+  ];
+  for (const [what, args, message] of badArgs) {
+    it(`refuses ${what} with a ResourceError, before registering any child`, async () => {
+      await assert.rejects(registerStage(args), (e: Error & { registered: Array<{ type: string }> }) => {
+        assert.ok(pulumi.ResourceError.isInstance(e), "a ResourceError");
+        assert.match(e.message, message);
+        assert.deepEqual(e.registered.map((r) => r.type).filter((t) => t !== "crypto-scout:database:DatabaseStage" && t !== "test:index:Server"), []);
+        return true;
+      });
+    });
+  }
 });
 
 describe("DatabaseStage: the serialized dynamic providers run against TimescaleDB", function () {
