@@ -67,6 +67,8 @@ describe("stack settings", () => {
     ["hostPort", 70000, /hostPort.*70000.*from 1 to 65535/],
     ["memoryLimit", "8 gigs", /memoryLimit.*"8 gigs".*a size such as/],
     ["memoryLimit", "100MiB", /memoryLimit.*"100MiB".*at least 256MiB/],
+    ["memoryLimit", "2000.5MB", /memoryLimit.*"2000.5MB".*whole number of MiB/],
+    ["shmSize", "300000kB", /shmSize.*"300000kB".*whole number of MiB/],
     ["stopGracePeriod", "5 fortnights", /stopGracePeriod.*"5 fortnights".*a duration such as/],
     ["postgresMajor", 13, /postgresMajor.*13.*one of 15, 16, 17/],
     ["bindAddress", "localhost", /bindAddress.*"localhost".*IPv4 or IPv6 address/],

@@ -135,6 +135,8 @@ export function loadSettings(source: ConfigSource): Settings {
     bindAddress,
     hostPort: r.integer("hostPort", 1, 65535),
     data: dataHostPath ? { kind: "hostPath", path: dataHostPath } : { kind: "volume", name: names.dataVolume },
+    // Docker takes these three in whole MiB (the provider's memory, shm_size and log max-size): a fraction would be
+    // rounded away, and the container would not get what the stack says.
     memoryLimitBytes: r.size("memoryLimit", 256 * MiB),
     cpus: r.cpus("cpus"),
     maxConnections: r.integer("maxConnections", 10, 10000),
@@ -249,6 +251,7 @@ class Reader {
   size(key: ConfigKey, min: number): number {
     const bytes = parseSize(key, this.required(key, () => true, "a size"));
     if (bytes < min) throw new ConfigError(key, this.source.get(key), `a size of at least ${min / MiB}MiB`);
+    if (bytes % MiB !== 0) throw new ConfigError(key, this.source.get(key), "a whole number of MiB, such as 1536MiB or 2GiB (Docker takes it in MiB)");
     return bytes;
   }
 
