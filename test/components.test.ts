@@ -139,6 +139,7 @@ describe("components refuse bad arguments, naming the component, the argument an
     ["health port 0", { healthPort: 0 }, /healthPort is 0; expected a whole number from 1 to 65535/],
     ["an empty password", { password: "" }, /password is ""; expected a non-empty string/],
     ["a container name Docker refuses", { containerName: "bk!" }, /containerName is "bk!"; expected a Docker name/],
+    ["a schedule the scheduler refuses", { schedule: "99 99 * * *" }, /schedule is "99 99 \* \* \*"; expected a schedule the backup sidecar's scheduler runs .*here: minute 99 is outside 0-59$/],
   ];
   for (const [what, args, message] of backupCases) {
     it(`BackupSidecar: ${what}`, () => refused(backup(args), BACKUP, message));

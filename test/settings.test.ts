@@ -56,6 +56,12 @@ describe("stack settings", () => {
     assert.equal(loadSettings(withOverrides("prod", { waitForHealthy: "false" })).waitForHealthy, false);
   });
 
+  it("takes every schedule the sidecar's scheduler runs, e.g. @every 1h30m and 6 fields", () => {
+    for (const schedule of ["@every 1h30m", "@daily", "0 3 * * *", "0 30 2 * * MON-FRI", "*/15 * * * *"]) {
+      assert.equal(loadSettings(withOverrides("prod", { backupSchedule: schedule })).backup.schedule, schedule);
+    }
+  });
+
   it("accepts numbers and booleans as the strings `pulumi config set` stores", () => {
     const s = loadSettings(withOverrides("prod", { hostPort: "6543", cpus: "1.5", destroyDeletesData: "true" }));
     assert.deepEqual([s.hostPort, s.cpus, s.destroyDeletesData], [6543, 1.5, true]);
@@ -75,7 +81,10 @@ describe("stack settings", () => {
     ["timescaledbVersion", "latest", /timescaledbVersion.*"latest".*never 'latest'/],
     ["waitForHealthy", "yes", /waitForHealthy.*"yes".*true, false or auto/],
     ["containerEngine", "podman-remote", /containerEngine.*"podman-remote".*docker or podman/],
-    ["backupSchedule", "every day", /backupSchedule.*"every day".*cron schedule/],
+    ["backupSchedule", "every day", /backupSchedule.*"every day".*scheduler runs.*here: /],
+    ["backupSchedule", "99 99 * * *", /^Invalid config 'backupSchedule': got "99 99 \* \* \*"; expected a schedule the backup sidecar's scheduler runs .*such as "@daily".*; here: minute 99 is outside 0-59\.$/],
+    ["backupSchedule", "0 0 31 2 *", /backupSchedule.*"0 0 31 2 \*".*here: .*never/],
+    ["backupSchedule", "@every 500ms", /backupSchedule.*"@every 500ms".*here: .*second/],
     ["dataHostPath", "./data/postgresql", /dataHostPath.*"\.\/data\/postgresql".*absolute directory path/],
     ["namePrefix", "crypto scout", /namePrefix.*"crypto scout".*Docker name/],
     ["postgresSettings", "work_mem=1MB", /postgresSettings.*"work_mem=1MB".*map of PostgreSQL setting names/],

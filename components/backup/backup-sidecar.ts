@@ -12,6 +12,7 @@ import {
 } from "../docker-common";
 import { ArgumentChecks, nonEmpty, port, wholeNumber } from "../args";
 import { sqlIdentifier } from "../database/model";
+import { backupScheduleProblem, SCHEDULE_RULE } from "./schedule";
 import { applyTransform, type Transform } from "../transform";
 import { engineIgnoreChanges, goDuration } from "../docker-read-back";
 
@@ -67,8 +68,10 @@ export interface BackupSidecarArgs extends ContainerComponentArgs {
    */
   readonly password: pulumi.Input<string>;
   /**
-   * Cron schedule (go-cron syntax).
+   * When to back up, as the image's scheduler reads it (go-cron on robfig/cron v3: descriptors, `@every <Go
+   * duration>`, or 5 or 6 cron fields; see schedule.ts).
    * @default "@daily"
+   * @example "0 3 * * *"
    */
   readonly schedule?: string;
   /**
@@ -207,5 +210,9 @@ function checkBackupArgs(check: ArgumentChecks, args: BackupSidecarArgs): void {
     .check("keep.days", args.keep?.days, wholeNumber(0, 3650))
     .check("keep.weeks", args.keep?.weeks, wholeNumber(0, 520))
     .check("keep.months", args.keep?.months, wholeNumber(0, 120))
-    .check("healthPort", args.healthPort, port);
+    .check("healthPort", args.healthPort, port)
+    .check("schedule", args.schedule, (v) => {
+      const problem = backupScheduleProblem(v);
+      return problem ? `${SCHEDULE_RULE}; here: ${problem}` : undefined;
+    });
 }

@@ -108,6 +108,18 @@ export function scheduleWarning(schedule: string): string | undefined {
   }
 }
 
+/**
+ * Why `schedule` is no backup schedule: the scheduler refuses it (the sidecar would restart in a loop), or accepts it
+ * but would back up every second or never. Undefined for a schedule that backs up as written. Used by the stack's
+ * config validation and by BackupSidecar's argument checks, so both refuse the same schedules.
+ */
+export function backupScheduleProblem(schedule: string): string | undefined {
+  return scheduleProblem(schedule) ?? scheduleWarning(schedule);
+}
+
+/** What the schedule checks allow, for messages. */
+export const SCHEDULE_RULE = `a schedule the backup sidecar's scheduler runs (go-cron on robfig/cron v3), such as ${SCHEDULE_EXAMPLES.map((e) => JSON.stringify(e)).join(", ")}`;
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Go's time.ParseDuration
 
@@ -117,6 +129,7 @@ export type GoDurationResult =
 
 const NS_PER_SECOND = 1_000_000_000n;
 const TWO_POW_63 = 1n << 63n;
+const TWO_POW_64 = 1n << 64n;
 /**
  * unitMap (src/time/format.go): "µs" is U+00B5 (micro sign), "μs" U+03BC (Greek mu). A Map, so that a unit such as
  * "constructor" is not found on a prototype.
@@ -143,9 +156,9 @@ function isAsciiDigit(c: string | undefined): boolean {
  *   fine, "." and ".s" are not), then a unit: the run of characters up to the next "." or digit, which must be one of
  *   ns us µs μs ms s m h exactly (so "1h 30m" has unit "h ", "90 minutes" unit " minutes", "1H" unit "H");
  * - several components add up ("1h30m", "1h0.5m"); a sign is only allowed in front ("1h-30m" has unit "h-");
- * - the integer part overflows past 2^63 (leadingInt), a component or the sum past 2^63, or a positive total past
- *   2^63-1: invalid. Fraction digits past uint64 precision are read and ignored (leadingFraction). A fraction
- *   contributes trunc(f * (unit / scale)) in float64, as Go computes it.
+ * - the integer part overflows past 2^63 (leadingInt), a component or the sum past 2^63 (uint64 arithmetic, with
+ *   its one wrap-around), or a positive total past 2^63-1: invalid. Fraction digits past uint64 precision are read
+ *   and ignored (leadingFraction). A fraction contributes trunc(f * (unit / scale)) in float64, as Go computes it.
  * Returns the duration in nanoseconds (negative allowed), or the reason it is not one.
  */
 export function parseGoDuration(text: string): GoDurationResult {
@@ -213,7 +226,9 @@ export function parseGoDuration(text: string): GoDurationResult {
       v += BigInt(Math.trunc(Number(fraction) * (Number(unit) / scale)));
       if (v > TWO_POW_63) return { ok: false, problem: "too large" };
     }
-    total += v;
+    // uint64 addition: both are at most 2^63, so only 2^63 + 2^63 wraps, to 0, which Go then lets through
+    // ("9223372036854775808ns9223372036854775808ns" is 0s). Mirrored, absurd as it is.
+    total = (total + v) % TWO_POW_64;
     if (total > TWO_POW_63) return { ok: false, problem: "too large" };
   }
   if (negative) return { ok: true, nanoseconds: -total };

@@ -10,6 +10,7 @@
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, MiB } from "./units";
 import { deepFreeze } from "../deep-freeze";
+import { backupScheduleProblem, SCHEDULE_RULE } from "../backup/schedule";
 import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
@@ -105,7 +106,6 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
 export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
 
 
-const CRON_KEYWORDS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
 
 /** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
 export function loadSettings(source: ConfigSource): Settings {
@@ -152,11 +152,7 @@ export function loadSettings(source: ConfigSource): Settings {
     logMaxFiles: r.integer("logMaxFiles", 1, 100),
     backup: {
       enabled: r.boolean("backupEnabled"),
-      schedule: r.required(
-        "backupSchedule",
-        (v) => typeof v === "string" && (CRON_KEYWORDS.includes(v) || /^@every \d+[smh]$/.test(v) || v.trim().split(/\s+/).length === 5 || v.trim().split(/\s+/).length === 6),
-        `a cron schedule: ${CRON_KEYWORDS.join(", ")}, "@every 6h", or 5 or 6 cron fields such as "0 3 * * *"`,
-      ) as string,
+      schedule: r.schedule("backupSchedule"),
       keepDays: r.integer("backupKeepDays", 0, 3650),
       keepWeeks: r.integer("backupKeepWeeks", 0, 520),
       keepMonths: r.integer("backupKeepMonths", 0, 120),
@@ -246,6 +242,14 @@ class Reader {
   autoBoolean(key: ConfigKey, auto: boolean): boolean {
     const v = this.required(key, (x) => x === true || x === false || ["true", "false", "auto"].includes(x as string), "true, false or auto");
     return v === "auto" ? auto : v === true || v === "true";
+  }
+
+  /** The string handed to the sidecar as SCHEDULE, unchanged (its scheduler does not trim). */
+  schedule(key: ConfigKey): string {
+    const v = this.required(key, (x) => typeof x === "string", SCHEDULE_RULE) as string;
+    const problem = backupScheduleProblem(v);
+    if (problem) throw new ConfigError(key, v, `${SCHEDULE_RULE}; here: ${problem}`);
+    return v;
   }
 
   size(key: ConfigKey, min: number): number {
