@@ -56,6 +56,12 @@ describe("stack settings", () => {
     assert.equal(loadSettings(withOverrides("prod", { waitForHealthy: "false" })).waitForHealthy, false);
   });
 
+  it("pairs PostgreSQL majors with the TimescaleDB releases built for them", () => {
+    assert.equal(loadSettings(withOverrides("prod", { postgresMajor: "15", timescaledbVersion: "2.28.3" })).serverImage, "timescale/timescaledb:2.28.3-pg15");
+    assert.equal(loadSettings(withOverrides("prod", { postgresMajor: "16" })).serverImage, "timescale/timescaledb:2.29.2-pg16");
+    assert.throws(() => loadSettings(withOverrides("prod", { timescaledbVersion: "2.16.1" })), /TimescaleDB 2\.16\.1 is built for \(PostgreSQL 17 from TimescaleDB 2\.17\.0/);
+  });
+
   it("takes every schedule the sidecar's scheduler runs, e.g. @every 1h30m and 6 fields", () => {
     for (const schedule of ["@every 1h30m", "@daily", "0 3 * * *", "0 30 2 * * MON-FRI", "*/15 * * * *"]) {
       assert.equal(loadSettings(withOverrides("prod", { backupSchedule: schedule })).backup.schedule, schedule);
@@ -77,6 +83,7 @@ describe("stack settings", () => {
     ["shmSize", "300000kB", /shmSize.*"300000kB".*whole number of MiB/],
     ["stopGracePeriod", "5 fortnights", /stopGracePeriod.*"5 fortnights".*a duration such as/],
     ["postgresMajor", 13, /postgresMajor.*13.*one of 15, 16, 17/],
+    ["postgresMajor", "15", /^Invalid config 'postgresMajor': got "15"; expected a PostgreSQL major that TimescaleDB 2\.29\.2 is built for \(PostgreSQL 15 up to TimescaleDB 2\.28\.x; the image timescale\/timescaledb:2\.29\.2-pg15 does not exist\)\.$/],
     ["bindAddress", "localhost", /bindAddress.*"localhost".*IPv4 or IPv6 address/],
     ["timescaledbVersion", "latest", /timescaledbVersion.*"latest".*never 'latest'/],
     ["waitForHealthy", "yes", /waitForHealthy.*"yes".*true, false or auto/],

@@ -249,11 +249,14 @@ describe("tuning: overrides", () => {
     });
   }
 
-  it("must be parseable where a check needs them, or the error names them", () => {
-    assertTuningError({ ...PROD, overrides: { work_mem: "lots" } }, /work_mem="lots" \(override\) is not a PostgreSQL memory size/, /memory budget/);
-    assertTuningError({ ...PROD, overrides: { shared_buffers: "2gb" } }, /shared_buffers="2gb" \(override\)/, /case-sensitive/);
-    assertTuningError({ ...PROD, overrides: { max_worker_processes: "many" } }, /max_worker_processes="many" \(override\) is not a whole number/);
-    assertTuningError({ ...PROD, overrides: { hash_mem_multiplier: "double" } }, /hash_mem_multiplier="double" \(override\)/, /shm_size/);
+  it("are refused by PostgreSQL's own parsing rules (pg-settings.ts) before any check reads them", () => {
+    assertTuningError({ ...PROD, overrides: { work_mem: "lots" } }, /^postgresSettings: work_mem: "lots" is not a size such as 2GB/);
+    assertTuningError({ ...PROD, overrides: { shared_buffers: "2gb" } }, /^postgresSettings: shared_buffers: "2gb"/);
+    assertTuningError({ ...PROD, overrides: { max_worker_processes: "many" } }, /^postgresSettings: max_worker_processes: "many"/);
+    assertTuningError({ ...PROD, overrides: { hash_mem_multiplier: "double" } }, /^postgresSettings: hash_mem_multiplier: "double"/);
+    assertTuningError({ ...PROD, overrides: { shared_bufers: "2GB" } }, /^postgresSettings: unknown setting "shared_bufers" \(did you mean shared_buffers\?\)/);
+    assertTuningError({ ...PROD, overrides: { wal_level: "maximal" } }, /^postgresSettings: wal_level: "maximal" is not one of/);
+    assertTuningError({ ...PROD, postgresMajor: 15, overrides: { summarize_wal: "on" } }, /^postgresSettings: unknown setting "summarize_wal" in PostgreSQL 15/);
   });
 
   it("parse PostgreSQL's bare numbers in the setting's unit (shared_buffers in 8kB pages, work_mem in kB)", () => {

@@ -107,6 +107,24 @@ export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudg
 
 
 
+/** Release numbers as comparable tuples. */
+const release = (v: string) => v.split(".").map(Number);
+const atLeast = (v: string, min: string) => {
+  const [a, b] = [release(v), release(min)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+};
+
+/**
+ * Which TimescaleDB releases exist for each supported PostgreSQL major (timescale/timescaledb CHANGELOG.md: 2.13.0
+ * "Full PostgreSQL 16 support", 2.17.0 "adds support for PostgreSQL 17", 2.29.0 "removes support for PostgreSQL 15").
+ */
+const TIMESCALEDB_RELEASES_FOR_MAJOR: Readonly<Record<number, { has(v: string): boolean; text: string }>> = {
+  15: { has: (v) => !atLeast(v, "2.29.0"), text: "PostgreSQL 15 up to TimescaleDB 2.28.x" },
+  16: { has: (v) => atLeast(v, "2.13.0"), text: "PostgreSQL 16 from TimescaleDB 2.13.0" },
+  17: { has: (v) => atLeast(v, "2.17.0"), text: "PostgreSQL 17 from TimescaleDB 2.17.0" },
+};
+
 /** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
 export function loadSettings(source: ConfigSource): Settings {
   rejectUnknownKeys(source);
@@ -114,6 +132,10 @@ export function loadSettings(source: ConfigSource): Settings {
   const namePrefix = r.string("namePrefix", DOCKER_NAME, DOCKER_NAME_RULE);
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
   const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_MAJORS);
+  const releases = TIMESCALEDB_RELEASES_FOR_MAJOR[postgresMajor];
+  if (releases && !releases.has(timescaledbVersion)) {
+    throw new ConfigError("postgresMajor", source.get("postgresMajor"), `a PostgreSQL major that TimescaleDB ${timescaledbVersion} is built for (${releases.text}; the image timescale/timescaledb:${timescaledbVersion}-pg${postgresMajor} does not exist)`);
+  }
   const containerEngine = r.required("containerEngine", (v) => CONTAINER_ENGINES.includes(v as ContainerEngine), CONTAINER_ENGINES.join(" or ")) as ContainerEngine;
   const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
   const dataHostPath = r.optionalPath("dataHostPath");

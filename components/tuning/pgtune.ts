@@ -21,6 +21,7 @@
  * and formatted by `formatPgSize` (`2GB`, `1536MB`, `7864kB`).
  */
 import { GiB, KiB, MiB, TiB, formatBytes, formatPgSize } from "../config/units";
+import { settingProblem } from "./pg-settings";
 import {
   BUILT_IN_WORKERS,
   SettingValues,
@@ -370,8 +371,12 @@ function validateInput(input: TuningInput): void {
   if (!Number.isInteger(input.nofileLimit) || input.nofileLimit < 1) bad("nofileLimit", input.nofileLimit, "a whole number above 0");
 }
 
-/** Override names must look like PostgreSQL settings and values must fit on one `-c name=value` argument. */
-function validateOverrides(overrides: Readonly<Record<string, string>>): ReadonlyMap<string, string> {
+/**
+ * Override names must look like PostgreSQL settings and values must fit on one `-c name=value` argument; then each
+ * must be a setting of this PostgreSQL major (or TimescaleDB's) with a value it parses, by PostgreSQL's own rules
+ * (pg-settings.ts): the server would otherwise exit at start and the container restart in a loop.
+ */
+function validateOverrides(overrides: Readonly<Record<string, string>>, major: number): ReadonlyMap<string, string> {
   for (const [name, value] of Object.entries(overrides)) {
     if (!GUC_NAME.test(name)) {
       throw new TuningError(`override ${JSON.stringify(name)} is not a PostgreSQL setting name (lowercase letters, digits and _, optionally one "prefix." as in timescaledb.max_background_workers)`);
@@ -379,6 +384,8 @@ function validateOverrides(overrides: Readonly<Record<string, string>>): Readonl
     if (typeof value !== "string" || value.trim() === "" || /[\r\n\0]/.test(value)) {
       throw new TuningError(`override ${name}=${JSON.stringify(value)} must be a non-empty string without newlines`);
     }
+    const problem = settingProblem(major, name, value);
+    if (problem) throw new TuningError(`postgresSettings: ${problem}`);
   }
   return new Map(Object.entries(overrides));
 }
@@ -395,7 +402,7 @@ function withOverrides(rules: ReadonlyMap<string, Rule>, overrides: ReadonlyMap<
  */
 export function tunePostgres(input: TuningInput): Tuning {
   validateInput(input);
-  const overrides = validateOverrides(input.overrides ?? {});
+  const overrides = validateOverrides(input.overrides ?? {}, input.postgresMajor);
   const cpuCount = Math.max(1, Math.floor(input.cpus));
 
   const rules = independentSettings(input, cpuCount);
