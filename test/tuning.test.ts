@@ -10,6 +10,8 @@ import {
   type Tuning,
   type TuningInput,
 } from "../components/tuning";
+import { checkCommandLine, commandLineSettings } from "../components/tuning/command";
+import { numericSetting } from "../components/tuning/pg-settings";
 import { GiB, KiB, MiB } from "../components/config/units";
 import { SEED_FLAGS } from "./support/seed";
 
@@ -391,6 +393,74 @@ describe("tuning: rendering", () => {
     const cmd = postgresCommand(tuneWith(PROD, { overrides: { log_line_prefix: "%m [%p] " } }).settings);
     assert.equal(cmd[cmd.length - 1], "log_line_prefix=%m [%p] ");
   });
+});
+
+describe("tuning: the checks over a deployed command line (command.ts, for the policy pack)", () => {
+  const valuesOf = (command: string[]) => Object.fromEntries([...commandLineSettings(command)].map(([k, v]) => [k, v.value]));
+
+  it("reads back every setting postgresCommand wrote, and the checks find what tunePostgres found", () => {
+    for (const input of [PROD, LAPTOP, { ...PROD, postgresMajor: 15, overrides: { shared_buffers: "1GB" } }]) {
+      const t = tunePostgres(input);
+      const command = postgresCommand(t.settings);
+      assert.deepEqual(valuesOf(command), values(t));
+      assert.deepEqual(checkCommandLine(command, input), { errors: [], warnings: t.warnings, floors: t.floors });
+    }
+  });
+
+  it("reads -c name=value, -cname=value, --name=value and -B/-N/-S as postgres does: names case-insensitive, - as _, the last one wins", () => {
+    assert.deepEqual(
+      valuesOf(["/usr/lib/postgresql/17/bin/postgres", "-c", "Work-Mem=1MB", "-cshared_buffers=1GB", "--max_connections=10", "-B", "2GB", "-N20", "-S", "8MB", "-p", "5432", "-c", "x.y=a=b"]),
+      { work_mem: "8MB", shared_buffers: "2GB", max_connections: "20", "x.y": "a=b" },
+    );
+    assert.equal(commandLineSettings(["postgres", "-c", "work_mem=4MB"]).get("work_mem")?.source, "command line");
+  });
+
+  it("finds a 1 GiB limit with shared_buffers=2GB over the memory budget (runChecks' error, unchanged)", () => {
+    const command = postgresCommand(tunePostgres(PROD).settings).map((a) => (a.startsWith("shared_buffers=") ? "shared_buffers=2GB" : a));
+    const result = checkCommandLine(command, { ...PROD, memoryBytes: GiB });
+    assert.equal(result.errors.length, 1);
+    assert.match(result.errors[0], /^memory budget 7312 MiB exceeds 90% of the 1 GiB container limit \(921\.6 MiB\): shared_buffers 2GB \+/);
+  });
+
+  it("names a setting the checks need that the command line leaves out, and passes other failures through", () => {
+    const command = postgresCommand(tunePostgres(PROD).settings);
+    const without = (name: string) => command.filter((a, i) => !a.startsWith(`${name}=`) && !(a === "-c" && command[i + 1]?.startsWith(`${name}=`)));
+    assert.throws(() => checkCommandLine(without("max_worker_processes"), PROD), (e: unknown) => {
+      assert.ok(e instanceof TuningError);
+      assert.equal(e.message, "max_worker_processes is not set on the command line; the capacity checks need it");
+      return true;
+    });
+    // hash_mem_multiplier has PostgreSQL's default in the checks: leaving it out is fine.
+    assert.deepEqual(checkCommandLine(without("hash_mem_multiplier"), PROD).errors, []);
+    assert.throws(() => checkCommandLine([...command, "-c", "work_mem=lots"], PROD), /^TuningError: work_mem="lots" \(command line\) is not a PostgreSQL memory size/);
+  });
+
+  it("refuses a command that does not run postgres, and an option without its value", () => {
+    assert.throws(() => commandLineSettings(["docker-entrypoint.sh", "postgres"]), /does not run postgres; expected \["postgres", "-c", "name=value", \.\.\.\]/);
+    assert.throws(() => commandLineSettings(["postgres", "-c"]), /postgres -c requires name=value, got null/);
+    assert.throws(() => commandLineSettings(["postgres", "-c", "work_mem"]), /postgres -c requires name=value, got "work_mem"/);
+    assert.throws(() => commandLineSettings(["postgres", "-B"]), /postgres -B requires a value/);
+  });
+});
+
+describe("pg-settings: numericSetting reads a value in the setting's base unit, by PostgreSQL's rules", () => {
+  const cases: [string, string, number | undefined][] = [
+    ["log_min_duration_statement", "500ms", 500],
+    ["log_min_duration_statement", "2s", 2000],
+    ["log_min_duration_statement", "1min", 60000],
+    ["log_min_duration_statement", "250", 250],
+    ["log_min_duration_statement", "-1", -1],
+    ["log_min_duration_statement", "500 MS", undefined],
+    ["log_min_duration_statement", "-2", undefined],
+    ["shared_buffers", "2GB", 262144],
+    ["sort_mem", "4MB", 4096],
+    ["checkpoint_completion_target", "0.9", 0.9],
+    ["log_checkpoints", "on", undefined],
+    ["no_such_setting", "1", undefined],
+  ];
+  for (const [name, value, want] of cases) {
+    it(`${name}=${value} is ${want}`, () => assert.equal(numericSetting(17, name, value), want));
+  }
 });
 
 function escape(s: string): string {

@@ -135,6 +135,20 @@ export function settingProblem(major: number, name: string, value: string): stri
   }
 }
 
+/**
+ * The number `-c name=value` sets, in the setting's base unit (pg_settings.unit: ms for log_min_duration_statement,
+ * 8kB pages for shared_buffers), read by PostgreSQL's rules above; undefined when `name` is not an integer or real
+ * setting of `major` or PostgreSQL would refuse the value. For readers of a deployed command line (the policy pack).
+ */
+export function numericSetting(major: number, name: string, value: string): number | undefined {
+  if (settingProblem(major, name, value) !== undefined) return undefined;
+  const key = OLD_NAMES[asciiLower(name).replace(/-/g, "_")] ?? asciiLower(name).replace(/-/g, "_");
+  const spec = index(major)?.get(key)?.[1];
+  if (!spec || (spec.vartype !== "integer" && spec.vartype !== "real")) return undefined;
+  const parsed = parseNumber(value, spec);
+  return parsed.ok ? parsed.value : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Names.
 // ---------------------------------------------------------------------------------------------------------------
