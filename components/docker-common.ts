@@ -97,6 +97,11 @@ export function dockerLabels(labels: Readonly<Record<string, string>> = {}) {
   return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
 
+/** Whether `location` is storage already created (by `persistentStorage`) rather than a description of it. */
+export function isPersistentStorage(location: DataLocation | PersistentStorage): location is PersistentStorage {
+  return "source" in location;
+}
+
 /** Where a container's lasting data is mounted from, and the volume created for it (none for a host directory). */
 export interface PersistentStorage {
   readonly volume?: docker.Volume;
@@ -114,11 +119,23 @@ export interface PersistentStorage {
 export function persistentStorage(
   childName: string,
   location: DataLocation,
-  opts: { parent: pulumi.Resource; labels: { label: string; value: string }[]; destroyDeletesData?: boolean; transform?: Transform<docker.VolumeArgs> },
+  opts: {
+    parent?: pulumi.Resource;
+    labels: { label: string; value: string }[];
+    destroyDeletesData?: boolean;
+    transform?: Transform<docker.VolumeArgs>;
+    /** Where the volume was registered before (a move keeps the volume: no delete, no create). */
+    aliases?: pulumi.Input<pulumi.Alias | string>[];
+  },
 ): PersistentStorage {
   if (location.kind === "hostPath") return { source: { hostPath: location.path }, location: pulumi.output(location.path) };
   const volume = new docker.Volume(
-    ...applyTransform(opts.transform, childName, { name: location.name, labels: opts.labels }, { parent: opts.parent, retainOnDelete: !opts.destroyDeletesData }),
+    ...applyTransform(
+      opts.transform,
+      childName,
+      { name: location.name, labels: opts.labels },
+      { parent: opts.parent, retainOnDelete: !opts.destroyDeletesData, aliases: opts.aliases },
+    ),
   );
   return { volume, source: { volumeName: volume.name }, location: volume.name };
 }

@@ -7,8 +7,10 @@ import {
   jsonFileLogging,
   type ContainerComponentArgs,
   type DataLocation,
+  isPersistentStorage,
   PASSWORD_FILE,
   persistentStorage,
+  type PersistentStorage,
 } from "../docker-common";
 import { ArgumentChecks, nonEmpty, port, wholeNumber } from "../args";
 import { sqlIdentifier } from "../database/model";
@@ -81,11 +83,12 @@ export interface BackupSidecarArgs extends ContainerComponentArgs {
   readonly keep?: { readonly days: number; readonly weeks: number; readonly months: number };
   /**
    * Where dumps are written: a named volume (created here) or an existing host directory, which must be writable
-   * by the container's user.
+   * by the container's user; or storage the caller created with `persistentStorage` (to mount it elsewhere too, e.g.
+   * read-only into the server for the backup-age metric).
    * @example { kind: "volume", name: "crypto-scout-backups" }
    * @example { kind: "hostPath", path: "/srv/crypto-scout/backups" }
    */
-  readonly location: DataLocation;
+  readonly location: DataLocation | PersistentStorage;
   /**
    * Port of the sidecar's health endpoint inside the container.
    * @default 8080
@@ -132,12 +135,14 @@ export class BackupSidecar extends pulumi.ComponentResource {
       ...applyTransform(args.transform?.image, `${name}-image`, { name: args.image, keepLocally: true }, { parent: this }),
     );
 
-    const storage = persistentStorage(`${name}-volume`, args.location, {
-      parent: this,
-      labels,
-      destroyDeletesData: args.destroyDeletesData,
-      transform: args.transform?.volume,
-    });
+    const storage = isPersistentStorage(args.location)
+      ? args.location
+      : persistentStorage(`${name}-volume`, args.location, {
+          parent: this,
+          labels,
+          destroyDeletesData: args.destroyDeletesData,
+          transform: args.transform?.volume,
+        });
     this.volume = storage.volume;
 
     this.container = new docker.Container(

@@ -8,7 +8,7 @@
  * namespace that the program does not read is refused (a typo would otherwise run the stack on the default).
  */
 import { isIP } from "node:net";
-import { ConfigError, parseDuration, parseSize, MiB } from "./units";
+import { ConfigError, parseDuration, parseSize, GiB, MiB } from "./units";
 import { deepFreeze } from "../deep-freeze";
 import { backupScheduleProblem, SCHEDULE_RULE } from "../backup/schedule";
 import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
@@ -81,6 +81,15 @@ export interface Settings {
     readonly location: DataLocation;
     readonly healthPort: number;
   };
+  /** Metrics exporters beside the server (issue 9): on by default, their ports published like the database's. */
+  readonly monitoring: {
+    readonly enabled: boolean;
+    readonly bindAddress: string;
+    readonly postgresExporterPort: number;
+    readonly sqlExporterPort: number;
+    /** The database size the disk alert measures growth against. */
+    readonly databaseSizeBudgetBytes: number;
+  };
   /** Opt-in: let `pulumi destroy` or a replace delete volumes and drop tables. Off by default. */
   readonly destroyDeletesData: boolean;
   /** Raw `tables` overrides (retention, compression and chunk windows per table), validated by the schema model. */
@@ -96,7 +105,8 @@ export const CONFIG_KEYS = [
   "memoryLimit", "cpus", "maxConnections", "shmSize", "nofileLimit", "walDiskBudget", "postgresSettings",
   "stopGracePeriod", "waitForHealthy", "readyTimeout", "logMaxSize", "logMaxFiles",
   "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
-  "backupHealthPort", "destroyDeletesData", "tables",
+  "backupHealthPort", "monitoringEnabled", "monitoringBindAddress", "postgresExporterPort", "sqlExporterPort", "databaseSizeBudget",
+  "destroyDeletesData", "tables",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -181,9 +191,25 @@ export function loadSettings(source: ConfigSource): Settings {
       location: backupHostPath ? { kind: "hostPath", path: backupHostPath } : { kind: "volume", name: names.backupVolume },
       healthPort: r.integer("backupHealthPort", 1, 65535),
     },
+    monitoring: {
+      enabled: r.boolean("monitoringEnabled"),
+      bindAddress: r.required("monitoringBindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1") as string,
+      postgresExporterPort: r.integer("postgresExporterPort", 1, 65535),
+      sqlExporterPort: r.integer("sqlExporterPort", 1, 65535),
+      databaseSizeBudgetBytes: r.size("databaseSizeBudget", 1 * GiB),
+    },
     destroyDeletesData: r.boolean("destroyDeletesData"),
     tableOverrides: source.get("tables") ?? {},
   };
+  const published: Array<[ConfigKey, string, number]> = [["hostPort", settings.bindAddress, settings.hostPort]];
+  if (settings.monitoring.enabled) {
+    published.push(["postgresExporterPort", settings.monitoring.bindAddress, settings.monitoring.postgresExporterPort]);
+    published.push(["sqlExporterPort", settings.monitoring.bindAddress, settings.monitoring.sqlExporterPort]);
+  }
+  for (const [i, [key, address, port]] of published.entries()) {
+    const clash = published.slice(0, i).find(([, a, p]) => p === port && (a === address || [a, address].some((x) => x === "0.0.0.0" || x === "::")));
+    if (clash) throw new ConfigError(key, port, `a host port other than ${clash[0]}'s (${clash[2]} on ${clash[1]}): Docker cannot publish both`);
+  }
   if (dataHostPath && backupHostPath && dataHostPath === backupHostPath) {
     throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");
   }

@@ -26,6 +26,8 @@ export function loadStackDefinition(source: ConfigSource): StackDefinition {
     shmSizeBytes: settings.shmSizeBytes,
     nofileLimit: settings.nofileLimit,
     overrides: settings.postgresSettings,
+    // Monitoring makes statements countable (postgres_exporter's pg_stat_statements collector).
+    preloadLibraries: settings.monitoring.enabled ? ["pg_stat_statements"] : [],
   });
   const tables = applyTableOverrides("tables", settings.tableOverrides);
   return { settings, tuning, tables };

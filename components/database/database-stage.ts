@@ -14,6 +14,8 @@ import { Hypertable } from "./providers/hypertable";
 import { TimescalePolicy } from "./providers/policy";
 import { applyTransform, type Transform } from "../transform";
 import { databaseUrl } from "./url";
+import { monitoringPrivileges } from "./monitoring";
+import { BackupAgeFunction } from "./providers/backup-age";
 import { ArgumentChecks, port, wholeNumber } from "../args";
 import type { ConnectionArgs } from "./providers/connection";
 
@@ -90,6 +92,14 @@ export interface DatabaseStageArgs {
    */
   readonly readerRole?: string;
   /**
+   * A monitoring login role for the metrics exporters (pg_monitor, CONNECT, nothing on the tables; see
+   * monitoring.ts), the pg_stat_statements extension (the server must preload it), and, with `backupFile`, the
+   * backup-age function that role may call. Unset: none of these.
+   * @default undefined
+   * @example { role: "crypto_scout_monitor", backupFile: "/backups/last/crypto_scout-latest.dump" }
+   */
+  readonly monitoring?: { readonly role?: string; readonly backupFile?: string };
+  /**
    * Adjust a child's args before it is created, e.g. TLS for a remote server or a connection limit for a role.
    * @example { provider: { sslmode: "require" }, role: (args) => { args.connectionLimit = 20; } }
    */
@@ -145,6 +155,12 @@ export class DatabaseStage extends pulumi.ComponentResource {
   public readonly writerConnectionUrl: pulumi.Output<string>;
   /** `postgresql://reader:password@host:port/database`, secret. */
   public readonly readerConnectionUrl: pulumi.Output<string>;
+  /** The monitoring role, when `monitoring` is set. */
+  public readonly monitoringRole?: pulumi.Output<string>;
+  /** Its name, known before anything is created (the exporters' environment shows it at preview). */
+  public readonly monitoringRoleName?: string;
+  /** Its password, secret. */
+  public readonly monitoringPassword?: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseStageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("crypto-scout:database:DatabaseStage", name, {}, opts);
@@ -173,6 +189,12 @@ export class DatabaseStage extends pulumi.ComponentResource {
       );
     this.writerConnectionUrl = url(this.writerRole, this.writerPassword);
     this.readerConnectionUrl = url(this.readerRole, this.readerPassword);
+    if (args.monitoring) {
+      this.monitoringRoleName = args.monitoring.role ?? `${plan.schema}_monitor`;
+      const monitoring = this.monitoringObjects(name, args, plan, pg, connection, schema, this.monitoringRoleName);
+      this.monitoringRole = monitoring.role.name;
+      this.monitoringPassword = pulumi.secret(monitoring.password);
+    }
 
     this.registerOutputs({
       schemaName: this.schemaName,
@@ -182,7 +204,62 @@ export class DatabaseStage extends pulumi.ComponentResource {
       readerPassword: this.readerPassword,
       writerConnectionUrl: this.writerConnectionUrl,
       readerConnectionUrl: this.readerConnectionUrl,
+      monitoringRole: this.monitoringRole,
+      monitoringPassword: this.monitoringPassword,
     });
+  }
+
+  /**
+   * 6. Monitoring: pg_stat_statements, a login role with pg_monitor and CONNECT only (monitoring.ts), and the
+   * backup-age function only that role may call.
+   */
+  private monitoringObjects(
+    name: string,
+    args: DatabaseStageArgs,
+    plan: StagePlan,
+    pg: pulumi.CustomResourceOptions,
+    connection: ConnectionArgs,
+    schema: postgresql.Schema,
+    roleName: string,
+  ) {
+    const database = this.readiness.database;
+    // Attributes and grants; each grant's database is the stage's (from readiness), not the one named here.
+    const privileges = monitoringPrivileges("");
+    // Needs shared_preload_libraries to answer; created in the database postgres_exporter connects to, in public.
+    new postgresql.Extension(`${name}-pg-stat-statements`, { name: "pg_stat_statements", database }, { ...pg });
+    const password = new random.RandomPassword(`${name}-monitoring-password`, { length: 32, special: false }, { parent: this }).result;
+    const r = privileges.role;
+    const role = new postgresql.Role(
+      ...applyTransform(args.transform?.role, `${name}-monitoring`, {
+        name: roleName,
+        login: r.login,
+        password: pulumi.secret(password),
+        superuser: r.superuser,
+        createDatabase: r.createDatabase,
+        createRole: r.createRole,
+        replication: r.replication,
+        bypassRowLevelSecurity: r.bypassRowLevelSecurity,
+        inherit: r.inherit,
+        connectionLimit: r.connectionLimit,
+        statementTimeout: r.statementTimeout,
+        roles: [...r.roles],
+      }, { ...pg }),
+    );
+    for (const g of privileges.grants) {
+      new postgresql.Grant(
+        `${name}-monitoring-${g.objectType}`,
+        { database, role: role.name, objectType: g.objectType, schema: g.schema, objects: g.objects ? [...g.objects] : undefined, privileges: [...g.privileges], withGrantOption: false },
+        { ...pg },
+      );
+    }
+    if (args.monitoring?.backupFile) {
+      new BackupAgeFunction(
+        `${name}-backup-age`,
+        { ...connection, schema: plan.schema, file: args.monitoring.backupFile, role: role.name },
+        { parent: this, dependsOn: [schema, role] },
+      );
+    }
+    return { role, password };
   }
 
   /** 1. Nothing connects before this has: every connection setting below is one of its outputs. */
@@ -375,6 +452,7 @@ function stagePlan(check: ArgumentChecks, args: DatabaseStageArgs): StagePlan {
   const readerRole = args.readerRole ?? `${schema}_reader`;
   check.check("writerRole", writerRole, sqlIdentifier).check("readerRole", readerRole, sqlIdentifier);
   if (readerRole === writerRole) check.fail("readerRole", readerRole, `a role other than writerRole (${writerRole})`);
+  check.check("monitoring.role", args.monitoring?.role, sqlIdentifier);
   const superuser = args.superuser ?? "crypto_scout_db";
   for (const [arg, role] of [["writerRole", writerRole], ["readerRole", readerRole]] as const) {
     if (role === superuser) check.fail(arg, role, "a role other than the superuser, which owns the tables");

@@ -9,6 +9,7 @@ import {
   type DataLocation,
   PASSWORD_FILE,
   persistentStorage,
+  type PersistentStorage,
   SERVER_ALIASES,
 } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
@@ -114,6 +115,12 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    * @default 300
    */
   readonly readyTimeoutSeconds?: number;
+  /**
+   * More storage for the server to see, read-only, e.g. the backup volume for the backup-age metric.
+   * @default []
+   * @example [{ source: backupStorage.source, containerPath: "/backups" }]
+   */
+  readonly readOnlyMounts?: readonly { readonly source: PersistentStorage["source"]; readonly containerPath: string }[];
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -212,7 +219,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
             "TZ=UTC",
           ],
           uploads: [{ file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" }],
-          volumes: [{ ...data.source, containerPath: PGDATA }],
+          volumes: [{ ...data.source, containerPath: PGDATA }, ...(args.readOnlyMounts ?? []).map((m) => ({ ...m.source, containerPath: m.containerPath, readOnly: true }))],
           networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
           ports: [{ internal: CONTAINER_PORT, external: hostPort, ip: bindAddress, protocol: "tcp" }],
           shmSize: Math.round((args.shmSizeBytes ?? 1024 * MiB) / MiB),

@@ -53,6 +53,11 @@ export interface TuningInput {
   nofileLimit: number;
   /** Explicit per-stack PostgreSQL settings; they win over the seed and the rules. */
   overrides?: Readonly<Record<string, string>>;
+  /**
+   * Libraries to preload after the seed's timescaledb, e.g. ["pg_stat_statements"] for monitoring (shared_preload_libraries
+   * is read at server start only; the extension's views need it).
+   */
+  preloadLibraries?: readonly string[];
 }
 
 export interface TunedSetting {
@@ -350,6 +355,13 @@ function independentSettings(input: TuningInput, cpuCount: number): Map<string, 
     },
     ...parallelWorkers(cpuCount),
   };
+  const preload = input.preloadLibraries ?? [];
+  if (preload.length > 0) {
+    rules.shared_preload_libraries = {
+      value: ["timescaledb", ...preload].join(","),
+      source: `seed timescaledb, plus ${preload.join(", ")} (monitoring: statements become countable, not only logged over 500ms)`,
+    };
+  }
   for (const [name, value] of Object.entries(SEED_CONSTANTS)) rules[name] ??= { value, source: "seed" };
   return new Map(Object.entries(rules));
 }
@@ -365,6 +377,7 @@ function validateInput(input: TuningInput): void {
     bad("maxConnections", input.maxConnections, "a whole number from 1 to 262143");
   }
   if (!SUPPORTED_MAJORS.includes(input.postgresMajor)) bad("postgresMajor", input.postgresMajor, SUPPORTED_MAJORS.join(", "));
+  for (const lib of input.preloadLibraries ?? []) if (!/^[a-z_][a-z0-9_]*$/.test(lib) || lib === "timescaledb") bad("preloadLibraries", lib, "library names other than timescaledb");
   const budget = input.walDiskBudgetBytes;
   if (budget !== undefined && (!Number.isSafeInteger(budget) || budget <= 0)) bad("walDiskBudgetBytes", budget, "whole bytes above 0");
   if (!Number.isSafeInteger(input.shmSizeBytes) || input.shmSizeBytes <= 0) bad("shmSizeBytes", input.shmSizeBytes, "whole bytes above 0");

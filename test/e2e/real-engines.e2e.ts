@@ -126,6 +126,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     );
 
     const hostPort = await freePort();
+    const [postgresExporterPort, sqlExporterPort] = [await freePort(), await freePort()];
     const config: ConfigMap = {
       [`${PROJECT}:namePrefix`]: { value: id },
       [`${PROJECT}:bindAddress`]: { value: "127.0.0.1" },
@@ -138,6 +139,8 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
       [`${PROJECT}:stopGracePeriod`]: { value: "30s" },
       [`${PROJECT}:readyTimeout`]: { value: READY_TIMEOUT.config },
       [`${PROJECT}:containerEngine`]: { value: ENGINE },
+      [`${PROJECT}:postgresExporterPort`]: { value: String(postgresExporterPort) },
+      [`${PROJECT}:sqlExporterPort`]: { value: String(sqlExporterPort) },
     };
     // waitForHealthy keeps the program's default; only where no health status can ever come is it set off explicitly.
     if (!run.expectHealthStatus) config[`${PROJECT}:waitForHealthy`] = { value: "false" };
@@ -235,6 +238,27 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     log(`${e2e().jobIds?.size} policy jobs match the model`);
   });
 
+  it("5b. the exporters serve the server's and TimescaleDB's metrics", async function () {
+    const endpoints = e2e().outputs?.metricsEndpoints?.value as { postgresExporter: string; sqlExporter: string } | undefined;
+    assert.ok(endpoints, "stack output metricsEndpoints");
+    const deadline = Date.now() + 2 * 60_000;
+    for (;;) {
+      try {
+        const pg = await (await fetch(endpoints.postgresExporter)).text();
+        const sql = await (await fetch(endpoints.sqlExporter)).text();
+        assert.match(pg, /^pg_up 1$/m, "postgres_exporter reaches the server as the monitoring role");
+        assert.match(pg, /^pg_stat_statements_calls_total\{/m, "pg_stat_statements is preloaded and created");
+        for (const table of TABLES) assert.match(sql, new RegExp(`^timescaledb_hypertable_size_bytes\\{[^}]*hypertable="${table.name}"`, "m"), table.name);
+        assert.match(sql, /^crypto_scout_database_size_budget_bytes /m);
+        log(`metrics: ${endpoints.postgresExporter}, ${endpoints.sqlExporter}`);
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await sleep(3000);
+      }
+    }
+  });
+
   it("6. a second preview changes nothing (expectNoChanges)", async function () {
     const preview = await theStack().preview({ expectNoChanges: true, onOutput: toStdout, onError: toStderr });
     assert.deepEqual(changes(preview.changeSummary), {}, `preview: ${JSON.stringify(preview.changeSummary)}`);
@@ -271,6 +295,10 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     const latest = `${BACKUP_DIR}/last/${output("database")}-latest${DUMP_SUFFIX}`;
     const dumpInContainer = (await exec(ENGINE, ["exec", backup, "readlink", "-f", latest])).stdout.trim();
     assert.ok(dumpInContainer.endsWith(DUMP_SUFFIX), `the latest dump: ${dumpInContainer}`);
+    // The backup-age metric sees the new dump (the server reads the backup volume read-only).
+    const sqlMetrics = await (await fetch((e2e().outputs?.metricsEndpoints?.value as { sqlExporter: string }).sqlExporter)).text();
+    const age = /^crypto_scout_backup_age_seconds (\S+)$/m.exec(sqlMetrics);
+    assert.ok(age && Number(age[1]) >= 0 && Number(age[1]) < 900, `crypto_scout_backup_age_seconds after the backup: ${age?.[1]}`);
     const dumpFile = path.join(e2e().scratchDir, path.posix.basename(dumpInContainer));
     await exec(ENGINE, ["cp", `${backup}:${dumpInContainer}`, dumpFile]);
     assert.ok(fs.statSync(dumpFile).size > 0, `${dumpFile} is not empty`);

