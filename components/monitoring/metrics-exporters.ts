@@ -7,7 +7,10 @@ import { ArgumentChecks, ipAddress, nonEmpty, port } from "../args";
 import { sqlIdentifier } from "../database/model";
 import { SQL_EXPORTER_CONFIG, SQL_EXPORTER_DIR, sqlExporterConfig, stackCollector, timescaledbCollector } from "./sql-exporter";
 
-/** Pinned releases (prometheus-community/postgres_exporter v0.20.1, burningalchemist/sql_exporter 0.24.6). */
+/**
+ * Pinned releases (prometheus-community/postgres_exporter v0.20.1, burningalchemist/sql_exporter 0.24.6). Both images
+ * have the exporter as ENTRYPOINT and run as `nobody` (their Dockerfiles), so `command` below is the exporter's flags.
+ */
 export const POSTGRES_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
 export const SQL_EXPORTER_IMAGE = "burningalchemist/sql_exporter:0.24.6";
 /** The ports the exporters listen on inside their containers (their defaults). */
