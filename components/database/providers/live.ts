@@ -33,8 +33,86 @@ export interface Connection {
   readonly database: string;
   readonly user: string;
   readonly password: string;
+  /**
+   * TLS, with libpq's sslmode meaning (see `urlTls` in connection.ts, which reads it from a URL's sslmode and
+   * sslrootcert). Absent: no TLS, as for the local container; absent fields never appear in a provider's inputs.
+   */
+  readonly tls?: ConnectionTls;
 }
 
+/** libpq's sslmode values that `connect` implements (`allow` is refused when parsing; `prefer` acts as `require`). */
+export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
+
+/** TLS settings of a connection: plain data, so they can travel in dynamic providers' inputs. */
+export interface ConnectionTls {
+  readonly mode: SslMode;
+  /** PEM CA certificate(s) the server's chain must lead to; absent with verify-*: the client's CA store. */
+  readonly rootCert?: string;
+  /** Where `rootCert` came from (a file, or `system`), for messages. */
+  readonly rootCertFile?: string;
+}
+
+/**
+ * `pg`'s `ssl` option (tls.connect options) for libpq's sslmode: false without TLS; `require` (and `prefer`, which
+ * `pg` cannot let fall back to plain) skips certificate checks unless a root certificate is given, in which case,
+ * as in libpq, the chain is verified like verify-ca; verify-ca checks the chain but not the host name; verify-full
+ * checks both (Node's checkServerIdentity: DNS names, or IP addresses for an IP host). Without `rootCert` verify-*
+ * use Node's CA store.
+ */
+export function tlsOptions(ssl: ConnectionTls | undefined): false | { ca?: string; rejectUnauthorized: boolean; checkServerIdentity?: () => undefined } {
+  if (!ssl || ssl.mode === "disable") return false; // explicit: no sslmode means no TLS (the local container has none)
+  const ca = ssl.rootCert ? { ca: ssl.rootCert } : {};
+  const noHostCheck = { checkServerIdentity: () => undefined };
+  switch (ssl.mode) {
+    case "prefer":
+    case "require":
+      return ssl.rootCert ? { ...ca, rejectUnauthorized: true, ...noHostCheck } : { rejectUnauthorized: false };
+    case "verify-ca":
+      return { ...ca, rejectUnauthorized: true, ...noHostCheck };
+    case "verify-full":
+      return { ...ca, rejectUnauthorized: true };
+    default:
+      throw new Error(`unknown sslmode ${JSON.stringify((ssl as ConnectionTls).mode)}`);
+  }
+}
+
+/** `sslmode=..., sslrootcert=...`: how messages name the TLS settings (no sslmode: plain). */
+export function sslDescription(ssl: ConnectionTls | undefined): string {
+  if (!ssl) return "no sslmode, so no TLS";
+  return `sslmode=${ssl.mode}${ssl.rootCertFile ? `, sslrootcert=${ssl.rootCertFile}` : ""}`;
+}
+
+/**
+ * Whether a connection error is about TLS itself (the server refused it, or the certificate did not verify): Node's
+ * X.509 verification codes, its TLS/SSL error codes, and pg's messages for a server that answers the SSLRequest
+ * with 'N' or an error. Retrying cannot fix these.
+ */
+export function isTlsError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : "";
+  const message = typeof err?.message === "string" ? err.message : "";
+  return (
+    /CERT|CRL|^UNABLE_TO_|^INVALID_(CA|PURPOSE)$|^PATH_LENGTH_EXCEEDED$|^HOSTNAME_MISMATCH$|^ERR_TLS_|^ERR_SSL_|^EPROTO$/.test(code) ||
+    /^(The server does not support SSL connections|There was an error establishing an SSL connection)$/.test(message)
+  );
+}
+
+/** The error `connect` throws: TLS failures as one line naming host, port, the TLS error and the settings. */
+export function connectError(c: Connection, e: unknown): unknown {
+  const err = e as Error & { code?: string };
+  const where = hostPort(c);
+  if (c.tls && c.tls.mode !== "disable" && isTlsError(e)) {
+    const tls = new Error(`TLS to ${where} failed: ${String(err.message).replace(/[\s:]+$/, "")} (${sslDescription(c.tls)})`) as Error & { code: string };
+    tls.name = "TlsError";
+    tls.code = "TLS_FAILED";
+    return tls;
+  }
+  if ((!c.tls || c.tls.mode === "disable") && err?.code === "28000" && /no encryption/.test(String(err.message))) {
+    // pg_hba.conf has hostssl lines only: say so, keeping the SQLSTATE (an authentication failure: not retried).
+    err.message = `${where} requires TLS: ${err.message} (${sslDescription(c.tls)}; use sslmode=verify-full with sslrootcert)`;
+  }
+  return e;
+}
 
 /** One connection attempt; the client is ended again if it fails. */
 export async function connect(c: Connection, timeoutMs = 10_000): Promise<Client> {
@@ -45,7 +123,7 @@ export async function connect(c: Connection, timeoutMs = 10_000): Promise<Client
     database: c.database,
     user: c.user,
     password: c.password,
-    ssl: false,
+    ssl: tlsOptions(c.tls),
     connectionTimeoutMillis: timeoutMs,
     application_name: "crypto-scout-db",
   });
@@ -55,7 +133,7 @@ export async function connect(c: Connection, timeoutMs = 10_000): Promise<Client
     await client.connect();
   } catch (e) {
     await client.end().catch(() => undefined);
-    throw e;
+    throw connectError(c, e);
   }
   return client;
 }
@@ -75,7 +153,8 @@ const FATAL_AUTH_CODES = ["28P01", "28000"];
 
 /**
  * Waits until the server accepts a connection as `c.user` with `c.password` and answers a query, retrying with
- * backoff (0.25 s doubling to 5 s) for at most `timeoutSeconds`. A rejected password fails at once.
+ * backoff (0.25 s doubling to 5 s) for at most `timeoutSeconds`. A rejected password, or TLS that fails (refused by the
+ * server, or a certificate that does not verify), fails at once.
  */
 export async function waitForServer(c: Connection, timeoutSeconds: number): Promise<{ serverVersion: string; attempts: number }> {
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -95,8 +174,10 @@ export async function waitForServer(c: Connection, timeoutSeconds: number): Prom
     } catch (e) {
       const err = e as Error & { code?: string };
       lastError = err.message || String(e);
+      if (err.code === "TLS_FAILED") throw err; // one line from connect: the server refused TLS or the certificate did not verify
       if (err.code && FATAL_AUTH_CODES.includes(err.code)) {
-        throw new Error(`TimescaleDB at ${hostPort(c)} rejected user ${c.user}: ${lastError} (not retried: check the password and role)`);
+        const advice = / requires TLS: /.test(lastError) ? "the server accepts TLS connections only" : "check the password and role";
+        throw new Error(`TimescaleDB at ${hostPort(c)} rejected user ${c.user}: ${lastError} (not retried: ${advice})`);
       }
     }
     const left = deadline - Date.now();
