@@ -54,9 +54,3 @@ export const port: Rule<number> = wholeNumber(1, 65535);
 export const ipAddress: Rule<string> = (v) => (isIP(v) !== 0 ? undefined : "an IPv4 or IPv6 address such as 127.0.0.1");
 
 export const nonEmpty: Rule<string> = (v) => (typeof v === "string" && v.length > 0 ? undefined : "a non-empty string");
-
-/** Adapts a validator that returns what is wrong (or undefined) into a rule that says what is allowed. */
-export const satisfies = <T>(problem: (v: T) => string | undefined, allowed: string): Rule<T> => (v) => {
-  const p = problem(v);
-  return p === undefined ? undefined : `${allowed} (${p})`;
-};

@@ -92,6 +92,14 @@ export function jsonFileLogging(rotation: LogRotation = DEFAULT_LOG_ROTATION, en
   return { logDriver: "json-file", logOpts: engine === "podman" ? maxSize : { ...maxSize, "max-file": String(rotation.maxFiles) } };
 }
 
+/**
+ * The address that reaches a port published on `bindAddress` from the Docker host: the address itself, or loopback
+ * when it is bound to every interface (0.0.0.0, ::).
+ */
+export function reachableHost(bindAddress: string): string {
+  return bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
+}
+
 /** Labels as the docker provider takes them. */
 export function dockerLabels(labels: Readonly<Record<string, string>> = {}) {
   return Object.entries(labels).map(([label, value]) => ({ label, value }));

@@ -14,7 +14,7 @@ import {
 } from "../docker-common";
 import { ArgumentChecks, nonEmpty, port, wholeNumber } from "../args";
 import { sqlIdentifier } from "../database/model";
-import { backupScheduleProblem, SCHEDULE_RULE } from "./schedule";
+import { backupScheduleRule } from "./schedule";
 import { applyTransform, type Transform } from "../transform";
 import { engineIgnoreChanges, goDuration } from "../docker-read-back";
 
@@ -216,8 +216,5 @@ function checkBackupArgs(check: ArgumentChecks, args: BackupSidecarArgs): void {
     .check("keep.weeks", args.keep?.weeks, wholeNumber(0, 520))
     .check("keep.months", args.keep?.months, wholeNumber(0, 120))
     .check("healthPort", args.healthPort, port)
-    .check("schedule", args.schedule, (v) => {
-      const problem = backupScheduleProblem(v);
-      return problem ? `${SCHEDULE_RULE}; here: ${problem}` : undefined;
-    });
+    .check("schedule", args.schedule, backupScheduleRule);
 }

@@ -120,6 +120,15 @@ export function backupScheduleProblem(schedule: string): string | undefined {
 /** What the schedule checks allow, for messages. */
 export const SCHEDULE_RULE = `a schedule the backup sidecar's scheduler runs (go-cron on robfig/cron v3), such as ${SCHEDULE_EXAMPLES.map((e) => JSON.stringify(e)).join(", ")}`;
 
+/**
+ * The check as a rule (components/args.ts): undefined for a schedule that backs up as written, else what is allowed
+ * and what is wrong with this one. Stack config and BackupSidecar's arguments use it alike.
+ */
+export function backupScheduleRule(schedule: string): string | undefined {
+  const problem = backupScheduleProblem(schedule);
+  return problem === undefined ? undefined : `${SCHEDULE_RULE}; here: ${problem}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Go's time.ParseDuration
 

@@ -10,7 +10,7 @@
 import { isIP } from "node:net";
 import { ConfigError, parseDuration, parseSize, GiB, MiB } from "./units";
 import { deepFreeze } from "../deep-freeze";
-import { backupScheduleProblem, SCHEDULE_RULE } from "../backup/schedule";
+import { backupScheduleRule, SCHEDULE_RULE } from "../backup/schedule";
 import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
@@ -295,8 +295,8 @@ class Reader {
   /** The string handed to the sidecar as SCHEDULE, unchanged (its scheduler does not trim). */
   schedule(key: ConfigKey): string {
     const v = this.required(key, (x) => typeof x === "string", SCHEDULE_RULE) as string;
-    const problem = backupScheduleProblem(v);
-    if (problem) throw new ConfigError(key, v, `${SCHEDULE_RULE}; here: ${problem}`);
+    const allowed = backupScheduleRule(v);
+    if (allowed) throw new ConfigError(key, v, allowed);
     return v;
   }
 

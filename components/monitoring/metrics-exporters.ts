@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { checkContainerArgs, dockerLabels, dockerName, jsonFileLogging, type ContainerComponentArgs } from "../docker-common";
+import { checkContainerArgs, dockerLabels, dockerName, jsonFileLogging, reachableHost, type ContainerComponentArgs } from "../docker-common";
+import { hostPort } from "../database/url";
 import { engineIgnoreChanges } from "../docker-read-back";
 import { applyTransform, type Transform } from "../transform";
 import { ArgumentChecks, ipAddress, nonEmpty, port } from "../args";
@@ -191,10 +192,10 @@ export class MetricsExporters extends pulumi.ComponentResource {
       ),
     );
 
-    const urlHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "[::1]" : bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
+    const published = reachableHost(bindAddress);
     this.endpoints = pulumi.output({
-      postgresExporter: `http://${urlHost}:${ports.postgresExporter}/metrics`,
-      sqlExporter: `http://${urlHost}:${ports.sqlExporter}/metrics`,
+      postgresExporter: `http://${hostPort({ host: published, port: ports.postgresExporter })}/metrics`,
+      sqlExporter: `http://${hostPort({ host: published, port: ports.sqlExporter })}/metrics`,
     });
     this.registerOutputs({ endpoints: this.endpoints });
   }

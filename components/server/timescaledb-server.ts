@@ -10,6 +10,7 @@ import {
   PASSWORD_FILE,
   persistentStorage,
   type PersistentStorage,
+  reachableHost,
   SERVER_ALIASES,
 } from "../docker-common";
 import { applyTransform, type Transform } from "../transform";
@@ -257,8 +258,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
       ),
     );
 
-    // 0.0.0.0 and :: accept connections on every interface; from the Docker host, loopback reaches them.
-    const host = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
+    const host = reachableHost(bindAddress);
     this.host = pulumi.output(host);
     this.port = pulumi.output(hostPort);
     this.database = pulumi.output(database);
