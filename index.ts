@@ -7,6 +7,9 @@
  *                                           \->  DatabaseStage (provider, extension, schema, roles, grants,
  *                                                               hypertables, compression/reorder/retention policies,
  *                                                               monitoring role)  ->  MetricsExporters
+ *
+ * With `databaseUrl` set (external mode, README "External server") only the DatabaseStage exists: it manages that
+ * server as its owner (not a superuser), over TLS; no Docker resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -19,6 +22,7 @@ import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
 import { DatabaseStage } from "./components/database/database-stage";
+import { databaseUrl } from "./components/database/url";
 
 // Everything that can be wrong with the stack's config fails here, before any resource is registered, as one line
 // (RunError: Pulumi prints the message without a stack trace).
@@ -29,131 +33,188 @@ const { settings, tuning, tables } = (() => {
     throw isInputError(e) ? new pulumi.RunError(e.message) : e;
   }
 })();
-for (const warning of tuning.warnings) pulumi.log.warn(warning);
+// The tuning is the container's: an external server's settings are its service's.
+if (!settings.external) for (const warning of tuning.warnings) pulumi.log.warn(warning);
 
-const names = dockerNames(settings.namePrefix);
-const labels = { "com.crypto-scout.project": pulumi.getProject(), "com.crypto-scout.stack": pulumi.getStack() };
-const logRotation = { maxSizeBytes: settings.logMaxSizeBytes, maxFiles: settings.logMaxFiles };
+/** The local container, its backups and exporters, and the database stage on it: the seed's compose file. */
+function localServer() {
+  const names = dockerNames(settings.namePrefix);
+  const labels = { "com.crypto-scout.project": pulumi.getProject(), "com.crypto-scout.stack": pulumi.getStack() };
+  const logRotation = { maxSizeBytes: settings.logMaxSizeBytes, maxFiles: settings.logMaxFiles };
 
-// The backup volume is created before the server, so the server can see it read-only (the backup-age metric); it
-// used to be a child of the sidecar, and the alias keeps it (no delete, no create) on stacks made before.
-const backupStorage = settings.backup.enabled
-  ? persistentStorage("backup-volume", settings.backup.location, {
-      labels: dockerLabels(labels),
-      destroyDeletesData: settings.destroyDeletesData,
-      aliases: [{ parent: pulumi.createUrn("backup", "crypto-scout:backup:BackupSidecar") }],
-    })
-  : undefined;
-const monitorBackups = settings.monitoring.enabled && backupStorage !== undefined;
-const backupFile = `${BACKUP_MOUNT}/last/${settings.database}-latest${DUMP_SUFFIX}`;
-
-const generatedPassword = new random.RandomPassword("superuser-password", {
-  length: 32,
-  // URL- and shell-safe: the password goes into connection URLs and password files.
-  special: false,
-});
-
-const server = new TimescaleServer("timescaledb", {
-  image: settings.serverImage,
-  networkName: settings.networkName,
-  containerName: names.serverContainer,
-  database: settings.database,
-  superuser: settings.superuser,
-  superuserPassword: generatedPassword.result,
-  command: postgresCommand(tuning.settings),
-  data: settings.data,
-  bindAddress: settings.bindAddress,
-  hostPort: settings.hostPort,
-  memoryBytes: settings.memoryLimitBytes,
-  cpus: settings.cpus,
-  shmSizeBytes: settings.shmSizeBytes,
-  nofileLimit: settings.nofileLimit,
-  stopGracePeriodSeconds: settings.stopGracePeriodSeconds,
-  waitForHealthy: settings.waitForHealthy,
-  readyTimeoutSeconds: settings.readyTimeoutSeconds,
-  readOnlyMounts: monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : [],
-  logRotation,
-  engine: settings.containerEngine,
-  destroyDeletesData: settings.destroyDeletesData,
-  labels,
-});
-
-const backup = backupStorage
-  ? new BackupSidecar(
-      "backup",
-      {
-        image: settings.backupImage,
-        containerName: names.backupContainer,
-        networkName: server.networkName,
-        serverHost: SERVER_ALIASES[0],
-        database: server.database,
-        user: server.superuser,
-        password: server.superuserPassword,
-        schedule: settings.backup.schedule,
-        keep: { days: settings.backup.keepDays, weeks: settings.backup.keepWeeks, months: settings.backup.keepMonths },
-        location: backupStorage,
-        healthPort: settings.backup.healthPort,
+  // The backup volume is created before the server, so the server can see it read-only (the backup-age metric); it
+  // used to be a child of the sidecar, and the alias keeps it (no delete, no create) on stacks made before.
+  const backupStorage = settings.backup.enabled
+    ? persistentStorage("backup-volume", settings.backup.location, {
+        labels: dockerLabels(labels),
         destroyDeletesData: settings.destroyDeletesData,
-        logRotation,
-        engine: settings.containerEngine,
-        labels,
-      },
-      { dependsOn: [server] },
-    )
-  : undefined;
+        aliases: [{ parent: pulumi.createUrn("backup", "crypto-scout:backup:BackupSidecar") }],
+      })
+    : undefined;
+  const monitorBackups = settings.monitoring.enabled && backupStorage !== undefined;
+  const backupFile = `${BACKUP_MOUNT}/last/${settings.database}-latest${DUMP_SUFFIX}`;
 
-// The seed's init script as resources. Every connection waits until the server accepts the generated credentials.
-const schemaStage = new DatabaseStage(
-  "crypto-scout",
-  {
+  const generatedPassword = new random.RandomPassword("superuser-password", {
+    length: 32,
+    // URL- and shell-safe: the password goes into connection URLs and password files.
+    special: false,
+  });
+
+  const server = new TimescaleServer("timescaledb", {
+    image: settings.serverImage,
+    networkName: settings.networkName,
+    containerName: names.serverContainer,
+    database: settings.database,
+    superuser: settings.superuser,
+    superuserPassword: generatedPassword.result,
+    command: postgresCommand(tuning.settings),
+    data: settings.data,
+    bindAddress: settings.bindAddress,
+    hostPort: settings.hostPort,
+    memoryBytes: settings.memoryLimitBytes,
+    cpus: settings.cpus,
+    shmSizeBytes: settings.shmSizeBytes,
+    nofileLimit: settings.nofileLimit,
+    stopGracePeriodSeconds: settings.stopGracePeriodSeconds,
+    waitForHealthy: settings.waitForHealthy,
+    readyTimeoutSeconds: settings.readyTimeoutSeconds,
+    readOnlyMounts: monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : [],
+    logRotation,
+    engine: settings.containerEngine,
+    destroyDeletesData: settings.destroyDeletesData,
+    labels,
+  });
+
+  const backup = backupStorage
+    ? new BackupSidecar(
+        "backup",
+        {
+          image: settings.backupImage,
+          containerName: names.backupContainer,
+          networkName: server.networkName,
+          serverHost: SERVER_ALIASES[0],
+          database: server.database,
+          user: server.superuser,
+          password: server.superuserPassword,
+          schedule: settings.backup.schedule,
+          keep: { days: settings.backup.keepDays, weeks: settings.backup.keepWeeks, months: settings.backup.keepMonths },
+          location: backupStorage,
+          healthPort: settings.backup.healthPort,
+          destroyDeletesData: settings.destroyDeletesData,
+          logRotation,
+          engine: settings.containerEngine,
+          labels,
+        },
+        { dependsOn: [server] },
+      )
+    : undefined;
+
+  // The seed's init script as resources. Every connection waits until the server accepts the generated credentials.
+  const schemaStage = new DatabaseStage(
+    "crypto-scout",
+    {
+      host: server.host,
+      port: server.port,
+      database: server.database,
+      superuser: server.superuser,
+      superuserPassword: server.superuserPassword,
+      tables,
+      destroyDropsTables: settings.destroyDeletesData,
+      readyTimeoutSeconds: settings.readyTimeoutSeconds,
+      // A replaced container (new image, new limits) is checked for readiness again before anything connects.
+      serverRevision: server.container.id,
+      monitoring: settings.monitoring.enabled ? { backupFile: monitorBackups ? backupFile : undefined } : undefined,
+    },
+    { dependsOn: [server] },
+  );
+
+  const metrics =
+    settings.monitoring.enabled && schemaStage.monitoringRoleName && schemaStage.monitoringPassword
+      ? new MetricsExporters(
+          "metrics",
+          {
+            namePrefix: settings.namePrefix,
+            networkName: server.networkName,
+            serverHost: SERVER_ALIASES[0],
+            database: settings.database,
+            user: schemaStage.monitoringRoleName,
+            password: schemaStage.monitoringPassword,
+            bindAddress: settings.monitoring.bindAddress,
+            ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
+            backupFile: monitorBackups ? backupFile : undefined,
+            databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,
+            logRotation,
+            engine: settings.containerEngine,
+            labels,
+          },
+          { dependsOn: [schemaStage] },
+        )
+      : undefined;
+
+  return {
     host: server.host,
     port: server.port,
     database: server.database,
     superuser: server.superuser,
     superuserPassword: server.superuserPassword,
+    connectionUrl: server.connectionUrl,
+    networkName: server.networkName,
+    containerName: server.containerName,
+    backupContainerName: backup?.container.name,
+    backupLocation: backup?.location,
+    schemaStage,
+    metricsEndpoints: metrics?.endpoints,
+  };
+}
+
+/** A server reached by URL (Tiger Cloud, a platform team's PostgreSQL): only the database stage, as its owner. */
+function externalServer(external: NonNullable<typeof settings.external>) {
+  const c = external.connection;
+  // The program always sees the decrypted value; only the file-reading tools do not.
+  if (!c) throw new pulumi.RunError("databaseUrl could not be read (is the stack's secrets provider available?)");
+  const password = pulumi.secret(c.password);
+  const schemaStage = new DatabaseStage("crypto-scout", {
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    superuser: c.user,
+    superuserPassword: password,
+    connectsAs: "owner",
+    tls: c.tls,
     tables,
     destroyDropsTables: settings.destroyDeletesData,
     readyTimeoutSeconds: settings.readyTimeoutSeconds,
-    // A replaced container (new image, new limits) is checked for readiness again before anything connects.
-    serverRevision: server.container.id,
-    monitoring: settings.monitoring.enabled ? { backupFile: monitorBackups ? backupFile : undefined } : undefined,
-  },
-  { dependsOn: [server] },
-);
+  });
+  return {
+    host: pulumi.output(c.host),
+    port: pulumi.output(c.port),
+    database: pulumi.output(c.database),
+    superuser: pulumi.output(c.user),
+    superuserPassword: password,
+    connectionUrl: pulumi.secret(databaseUrl(c)),
+    networkName: undefined,
+    containerName: undefined,
+    backupContainerName: undefined,
+    backupLocation: undefined,
+    schemaStage,
+    metricsEndpoints: undefined,
+  };
+}
 
-const metrics =
-  settings.monitoring.enabled && schemaStage.monitoringRoleName && schemaStage.monitoringPassword
-    ? new MetricsExporters(
-        "metrics",
-        {
-          namePrefix: settings.namePrefix,
-          networkName: server.networkName,
-          serverHost: SERVER_ALIASES[0],
-          database: settings.database,
-          user: schemaStage.monitoringRoleName,
-          password: schemaStage.monitoringPassword,
-          bindAddress: settings.monitoring.bindAddress,
-          ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
-          backupFile: monitorBackups ? backupFile : undefined,
-          databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,
-          logRotation,
-          engine: settings.containerEngine,
-          labels,
-        },
-        { dependsOn: [schemaStage] },
-      )
-    : undefined;
+const deployed = settings.external ? externalServer(settings.external) : localServer();
+const schemaStage = deployed.schemaStage;
 
-export const host = server.host;
-export const port = server.port;
-export const database = server.database;
-export const superuser = server.superuser;
-export const superuserPassword = server.superuserPassword;
-export const connectionUrl = server.connectionUrl;
-export const networkName = server.networkName;
-export const containerName = server.containerName;
-export const backupContainerName = backup?.container.name;
-export const backupLocation = backup?.location;
+/** The server's address and the role the stage connects as (the superuser locally, the URL's user for an external server). */
+export const host = deployed.host;
+export const port = deployed.port;
+export const database = deployed.database;
+export const superuser = deployed.superuser;
+export const superuserPassword = deployed.superuserPassword;
+export const connectionUrl = deployed.connectionUrl;
+export const networkName = deployed.networkName;
+export const containerName = deployed.containerName;
+export const backupContainerName = deployed.backupContainerName;
+export const backupLocation = deployed.backupLocation;
 export const writerRole = schemaStage.writerRole;
 export const writerPassword = schemaStage.writerPassword;
 export const readerRole = schemaStage.readerRole;
@@ -161,4 +222,4 @@ export const readerPassword = schemaStage.readerPassword;
 export const writerConnectionUrl = schemaStage.writerConnectionUrl;
 export const readerConnectionUrl = schemaStage.readerConnectionUrl;
 export const monitoringRole = schemaStage.monitoringRole;
-export const metricsEndpoints = metrics?.endpoints;
+export const metricsEndpoints = deployed.metricsEndpoints;

@@ -14,6 +14,7 @@ import { backupScheduleRule, SCHEDULE_RULE } from "../backup/schedule";
 import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
+import { readExternalServer, type ExternalServer } from "./external";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -21,15 +22,24 @@ export interface ConfigSource {
   get(key: string): unknown;
   /** Every key the stack sets in this project's namespace (without it), when the source can list them. */
   keys?(): readonly string[];
+  /** Whether the stack keeps `key` as a secret (`pulumi config set --secret`); undefined when the source cannot tell. */
+  isSecret?(key: string): boolean | undefined;
+  /** Whether `key` is encrypted and this source cannot decrypt it (the tools reading stack files); `get` then throws. */
+  isEncrypted?(key: string): boolean;
 }
 
 /**
  * A ConfigSource over config as Pulumi hands it to a program: every value a string (`PULUMI_CONFIG`), object-valued
  * keys as JSON text. A malformed object value is handed on as the string it is, so validation names the key.
  */
-export function configSourceFromStrings(get: (key: string) => string | undefined, keys?: () => readonly string[]): ConfigSource {
+export function configSourceFromStrings(
+  get: (key: string) => string | undefined,
+  keys?: () => readonly string[],
+  secrecy: Pick<ConfigSource, "isSecret" | "isEncrypted"> = {},
+): ConfigSource {
   return {
     keys,
+    ...secrecy,
     get(key: string): unknown {
       const raw = get(key);
       if (raw === undefined || !OBJECT_KEYS.includes(key as ConfigKey)) return raw;
@@ -43,6 +53,11 @@ export function configSourceFromStrings(get: (key: string) => string | undefined
 }
 
 export interface Settings {
+  /**
+   * Set when the stack has a `databaseUrl` (external mode, issue 10): the database stage manages that server, and no
+   * container, network, volume, backup sidecar or exporter is created. Undefined: the local container.
+   */
+  readonly external?: ExternalServer;
   /** Prefix for every Docker object this stack creates (network, containers, volumes). */
   readonly namePrefix: string;
   /** What answers the docker provider: decides the read-back forms to expect and the health wait's default. */
@@ -106,15 +121,21 @@ export const CONFIG_KEYS = [
   "stopGracePeriod", "waitForHealthy", "readyTimeout", "logMaxSize", "logMaxFiles",
   "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
   "backupHealthPort", "monitoringEnabled", "monitoringBindAddress", "postgresExporterPort", "sqlExporterPort", "databaseSizeBudget",
-  "destroyDeletesData", "tables",
+  "destroyDeletesData", "tables", "databaseUrl", "sslMode", "sslRootCert",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** Keys whose value is an object; Pulumi.yaml cannot declare these, so their default (empty) lives here. */
 export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
+/**
+ * Keys Pulumi.yaml does not declare: the object keys, and `databaseUrl`, a secret. A declaration with `secret: true`
+ * makes the CLI refuse any stack that does not set it encrypted, and a default would be such an unencrypted value
+ * (pulumi/pulumi pkg/workspace/config.go mergeConfig: "must be encrypted as it's secret"); without a default, every
+ * local stack would have to set it. Undeclared, the CLI passes it through and `loadSettings` checks it.
+ */
+export const UNDECLARED_KEYS: readonly ConfigKey[] = [...OBJECT_KEYS, "databaseUrl"];
 /** Keys whose declared default is "", meaning unset: the feature they control is then off or derived. */
-export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath"];
-
+export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert"];
 
 
 /** Release numbers as comparable tuples. */
@@ -152,8 +173,14 @@ export function loadSettings(source: ConfigSource): Settings {
   const backupHostPath = r.optionalPath("backupHostPath");
   const walDisk = source.get("walDiskBudget");
   const names = dockerNames(namePrefix);
+  const external = readExternalServer({
+    databaseUrl: { value: source.isEncrypted?.("databaseUrl") ? undefined : source.get("databaseUrl"), secret: source.isSecret?.("databaseUrl"), encrypted: source.isEncrypted?.("databaseUrl") ?? false },
+    sslMode: source.get("sslMode"),
+    sslRootCert: source.get("sslRootCert"),
+  });
 
   const settings: Settings = {
+    ...(external ? { external } : {}),
     namePrefix,
     containerEngine,
     timescaledbVersion,
@@ -209,6 +236,16 @@ export function loadSettings(source: ConfigSource): Settings {
   for (const [i, [key, address, port]] of published.entries()) {
     const clash = published.slice(0, i).find(([, a, p]) => p === port && (a === address || [a, address].some((x) => x === "0.0.0.0" || x === "::")));
     if (clash) throw new ConfigError(key, port, `a host port other than ${clash[0]}'s (${clash[2]} on ${clash[1]}): Docker cannot publish both`);
+  }
+  if (external) {
+    // Nothing runs on a Docker host in external mode; the service's own backups and metrics apply (README
+    // "External server"). A stack that still asks for the sidecar or the exporters is told so, not silently ignored.
+    if (settings.backup.enabled) {
+      throw new ConfigError("backupEnabled", source.get("backupEnabled"), "false with databaseUrl: an external server is backed up by its service (Tiger Cloud: continuous backups with point-in-time recovery); `pulumi config set backupEnabled false`");
+    }
+    if (settings.monitoring.enabled) {
+      throw new ConfigError("monitoringEnabled", source.get("monitoringEnabled"), "false with databaseUrl: the exporters are containers on the local Docker host, which external mode does not use; `pulumi config set monitoringEnabled false`");
+    }
   }
   if (dataHostPath && backupHostPath && dataHostPath === backupHostPath) {
     throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");

@@ -308,5 +308,6 @@ export function stackConfigSource(stack: string, dir = PROJECT_DIR): ConfigSourc
       return values[k];
     },
     () => Object.keys(values).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+    { isSecret: (key) => secure.has(`${prefix}${key}`), isEncrypted: (key) => secure.has(`${prefix}${key}`) },
   );
 }

@@ -18,6 +18,9 @@ import { monitoringPrivileges } from "./monitoring";
 import { BackupAgeFunction } from "./providers/backup-age";
 import { ArgumentChecks, port, wholeNumber } from "../args";
 import type { ConnectionArgs } from "./providers/connection";
+import type { ConnectionTls } from "./providers/live";
+import { DatabaseRole } from "./providers/role";
+import { providerTls } from "../config/external";
 
 export interface DatabaseStageArgs {
   /**
@@ -39,16 +42,32 @@ export interface DatabaseStageArgs {
    */
   readonly database?: pulumi.Input<string>;
   /**
-   * The superuser the server was initialised with; it connects, owns the schema and tables, and keeps the seed's
-   * grants.
+   * The role the stage connects as; it owns the schema, the tables and the default privileges. For the local
+   * container the superuser the server was initialised with (which also keeps the seed's grants); for an external
+   * server the URL's user (see `connectsAs`).
    * @default "crypto_scout_db"
+   * @example "tsdbadmin"
    */
   readonly superuser?: pulumi.Input<string>;
   /**
-   * The superuser's password. Pass a secret; it is kept secret in every resource's state.
+   * That role's password. Pass a secret; it is kept secret in every resource's state.
    * @default none (required)
    */
   readonly superuserPassword: pulumi.Input<string>;
+  /**
+   * What the connecting role is. `superuser`: the local container's superuser, as the seed. `owner`: the database
+   * owner with CREATEROLE but not a superuser (Tiger Cloud's tsdbadmin, most managed PostgreSQL): the postgresql
+   * provider is told so (`superuser: false`), the seed's grants to the superuser are skipped (the owner holds every
+   * privilege on what it owns), and the writer and reader roles are adopted when they exist (`DatabaseRole`).
+   * @default "superuser"
+   */
+  readonly connectsAs?: "superuser" | "owner";
+  /**
+   * TLS for every connection: readiness, the postgresql provider (`sslmode`, `sslrootcert`), the dynamic providers.
+   * @default undefined (no TLS, the local container)
+   * @example { mode: "verify-full", rootCertFile: "system" }
+   */
+  readonly tls?: pulumi.Input<ConnectionTls>;
   /**
    * Schema of the tables.
    * @default "crypto_scout"
@@ -168,7 +187,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
 
     this.readiness = this.waitForServer(name, args, plan, opts);
     const ready = this.readiness;
-    const connection: ConnectionArgs = { host: ready.host, port: ready.port, database: ready.database, user: ready.user, password: ready.password };
+    const connection: ConnectionArgs = { host: ready.host, port: ready.port, database: ready.database, user: ready.user, password: ready.password, tls: ready.tls };
     this.provider = this.postgresqlProvider(name, args);
     const pg = { parent: this, provider: this.provider };
 
@@ -177,7 +196,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const { hypertables, policies } = this.tablesAndPolicies(name, plan, connection, [extension, schema]);
     this.hypertables = hypertables;
     this.policies = policies;
-    const roles = this.rolesAndGrants(name, args, plan, pg, schema, Object.values(hypertables));
+    const roles = this.rolesAndGrants(name, args, plan, pg, connection, schema, Object.values(hypertables));
 
     this.writerRole = roles.writer.name;
     this.readerRole = roles.reader.name;
@@ -185,7 +204,9 @@ export class DatabaseStage extends pulumi.ComponentResource {
     this.readerPassword = pulumi.secret(roles.readerPassword);
     const url = (user: pulumi.Input<string>, password: pulumi.Input<string>) =>
       pulumi.secret(
-        pulumi.all([user, password, args.host, args.port, plan.database]).apply(([u, p, h, port, db]) => databaseUrl({ user: u, password: p, host: h, port, database: db })),
+        pulumi
+          .all([user, password, args.host, args.port, plan.database, args.tls])
+          .apply(([u, p, h, port, db, tls]) => databaseUrl({ user: u, password: p, host: h, port, database: db, tls })),
       );
     this.writerConnectionUrl = url(this.writerRole, this.writerPassword);
     this.readerConnectionUrl = url(this.readerRole, this.readerPassword);
@@ -278,6 +299,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
         database: plan.database,
         user: plan.superuser,
         password: pulumi.secret(args.superuserPassword),
+        tls: args.tls,
         timeoutSeconds: args.readyTimeoutSeconds ?? 300,
         revision: args.serverRevision,
       },
@@ -295,8 +317,10 @@ export class DatabaseStage extends pulumi.ComponentResource {
         database: ready.database,
         username: ready.user,
         password: pulumi.secret(ready.password),
-        sslmode: "disable",
-        superuser: true,
+        // lib/pq's sslmode and sslrootcert (a path or `system`), from the same TLS settings as every other client.
+        ...providerTlsInputs(args.tls),
+        // false: the provider then neither reads password hashes nor assumes it may act as any role.
+        superuser: args.connectsAs !== "owner",
         connectTimeout: 15,
       }, { parent: this }),
     );
@@ -340,7 +364,15 @@ export class DatabaseStage extends pulumi.ComponentResource {
    * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords, their grants after
    * the tables they cover, and default privileges for tables added later.
    */
-  private rolesAndGrants(name: string, args: DatabaseStageArgs, plan: StagePlan, pg: pulumi.CustomResourceOptions, schema: postgresql.Schema, hypertables: Hypertable[]) {
+  private rolesAndGrants(
+    name: string,
+    args: DatabaseStageArgs,
+    plan: StagePlan,
+    pg: pulumi.CustomResourceOptions,
+    connection: ConnectionArgs,
+    schema: postgresql.Schema,
+    hypertables: Hypertable[],
+  ) {
     const database = this.readiness.database;
     const covered = [schema, ...hypertables];
     const tableNames = plan.tables.map((t) => t.name);
@@ -372,8 +404,15 @@ export class DatabaseStage extends pulumi.ComponentResource {
           { ...pg, dependsOn: [schema, ...after], deleteBeforeReplace: true },
         ),
       );
-    const role = (suffix: string, roleName: string, password: pulumi.Output<string>) =>
-      new postgresql.Role(
+    const role = (suffix: string, roleName: string, password: pulumi.Output<string>): { name: pulumi.Output<string> } =>
+      plan.owner
+        ? // A server this stack does not own as superuser may have the role already: adopt it (providers/role.ts).
+          new DatabaseRole(
+            `${name}-${suffix}`,
+            { ...connection, name: roleName, rolePassword: password, attributes: { login: true, inherit: true, connectionLimit: -1 } },
+            { parent: this, dependsOn: [this.readiness] },
+          )
+        : new postgresql.Role(
         ...applyTransform(args.transform?.role, `${name}-${suffix}`, {
           name: roleName,
           login: true,
@@ -388,9 +427,12 @@ export class DatabaseStage extends pulumi.ComponentResource {
       );
 
     // The seed's grants to the superuser (it owns everything already; kept so the adopted database looks the same).
-    grant("superuser-schema", plan.superuser, "schema", PRIVILEGES.superuser.schema);
-    grant("superuser-tables", plan.superuser, "table", PRIVILEGES.superuser.table);
-    grant("superuser-sequences", plan.superuser, "sequence", PRIVILEGES.superuser.sequence);
+    // An owner that is not a superuser holds them by ownership: granting them again would only add ACL entries.
+    if (!plan.owner) {
+      grant("superuser-schema", plan.superuser, "schema", PRIVILEGES.superuser.schema);
+      grant("superuser-tables", plan.superuser, "table", PRIVILEGES.superuser.table);
+      grant("superuser-sequences", plan.superuser, "sequence", PRIVILEGES.superuser.sequence);
+    }
 
     const writerPassword = new random.RandomPassword(`${name}-writer-password`, { length: 32, special: false }, { parent: this }).result;
     const readerPassword = new random.RandomPassword(`${name}-reader-password`, { length: 32, special: false }, { parent: this }).result;
@@ -437,6 +479,8 @@ interface StagePlan {
   readonly superuser: pulumi.Input<string>;
   readonly database: pulumi.Input<string>;
   readonly dropTables: boolean;
+  /** The connecting role is an owner, not a superuser (external mode). */
+  readonly owner: boolean;
 }
 
 /** Checks the arguments (a `pulumi.ResourceError` naming the stage and the argument) and applies the defaults. */
@@ -463,5 +507,13 @@ function stagePlan(check: ArgumentChecks, args: DatabaseStageArgs): StagePlan {
   } catch (e) {
     check.invalid("tables", (e as Error).message);
   }
-  return { schema, tables, writerRole, readerRole, superuser, database: args.database ?? "crypto_scout", dropTables: args.destroyDropsTables ?? false };
+  if (args.connectsAs !== undefined && args.connectsAs !== "superuser" && args.connectsAs !== "owner") check.fail("connectsAs", args.connectsAs, "superuser or owner");
+  return { schema, tables, writerRole, readerRole, superuser, database: args.database ?? "crypto_scout", dropTables: args.destroyDropsTables ?? false, owner: args.connectsAs === "owner" };
+}
+
+/** The provider's TLS inputs; none at all without TLS settings beyond "disable", so local stacks keep their inputs. */
+function providerTlsInputs(tls: pulumi.Input<ConnectionTls> | undefined): { sslmode: pulumi.Input<string>; sslrootcert?: pulumi.Input<string> } {
+  if (tls === undefined) return { sslmode: "disable" };
+  const settings = pulumi.output(tls).apply((t) => providerTls(t));
+  return { sslmode: settings.sslmode, sslrootcert: settings.apply((t) => t.sslrootcert) as pulumi.Output<string> };
 }

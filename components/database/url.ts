@@ -19,12 +19,20 @@ export function hostPort(c: Pick<UrlParts, "host" | "port">): string {
   return `${bracketed(c.host)}:${c.port}`;
 }
 
-/** `postgresql://user:password@host:port/database`, every part encoded. */
-export function databaseUrl(c: UrlParts): string {
+/**
+ * `postgresql://user:password@host:port/database`, every part encoded; with TLS settings, their libpq parameters
+ * (`?sslmode=verify-full&sslrootcert=system`), so a client given the URL connects the way the stack does. A PEM given
+ * inline has no file to name: the URL then carries sslmode only.
+ */
+export function databaseUrl(c: UrlParts & { readonly tls?: { readonly mode: string; readonly rootCertFile?: string } }): string {
   const url = new URL(`postgresql://${bracketed(c.host)}:${c.port}`);
   url.username = encodeURIComponent(c.user);
   url.password = encodeURIComponent(c.password);
   url.pathname = `/${encodeURIComponent(c.database)}`;
+  if (c.tls) {
+    url.searchParams.set("sslmode", c.tls.mode);
+    if (c.tls.rootCertFile && c.tls.rootCertFile !== "inline") url.searchParams.set("sslrootcert", c.tls.rootCertFile);
+  }
   return url.href;
 }
 

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { main, tablesForStack } from "../../scripts/schema";
 import { hostPort } from "../../components/database/url";
-import { escapeRegExp, freshSchema, policyJobs, timescale } from "../support/timescale";
+import { escapeRegExp, freshSchema, policyJobs, query, timescale } from "../support/timescale";
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -65,6 +65,9 @@ describe("schema CLI", function () {
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, new RegExp(`^applied \\d+ statements to ${escapeRegExp(where)}:\n`));
     assert.equal(Object.keys(await policyJobs(schema)).length, 12);
+    // The owner is the URL's user (here not a superuser, as Tiger Cloud's tsdbadmin): nothing names another owner.
+    const owners = await query<{ owner: string }>("SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = $1 UNION SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1", [schema]);
+    assert.deepEqual(owners.map((o) => o.owner), [t.user]);
     const second = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(second.code, 0, second.err);
     assert.equal(second.out, `no changes: ${where} matches the model (4 tables, 12 policies)`);

@@ -6,13 +6,12 @@
  * not serialize fails here, not at `pulumi up`.
  */
 import { strict as assert } from "node:assert";
-import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseStage, PRIVILEGES, type DatabaseStageArgs } from "../../components/database/database-stage";
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
 import { applyDatabase, type Connection } from "../../components/database/providers/live";
-import { isSecretInput, plain, recordProgram, resolve, type Recording } from "../support/program";
+import { isSecretInput, loadSerializedProvider, plain, recordProgram, resolve, type Recording } from "../support/program";
 import { freshSchema, policyJobs, query, timescale, withDb } from "../support/timescale";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
@@ -39,14 +38,6 @@ async function registerStage(args: Partial<DatabaseStageArgs> = {}): Promise<Sta
   return { ...recording, ...recording.result };
 }
 
-/** Loads a serialized dynamic provider as Pulumi's dynamic-provider host does (require-from-string). */
-function loadSerializedProvider(text: string): pulumi.dynamic.ResourceProvider {
-  const m = new Module("", undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
-  m.filename = "";
-  m.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(".");
-  m._compile(text, "");
-  return (m.exports as { handler(): pulumi.dynamic.ResourceProvider }).handler();
-}
 
 describe("DatabaseStage under Pulumi mocks", function () {
   this.timeout(60_000);

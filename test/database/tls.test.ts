@@ -14,6 +14,8 @@ import { parse } from "pg-connection-string";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
 import { tlsOptions, waitForServer, withClient, type Connection } from "../../components/database/providers/live";
 import { main } from "../../scripts/schema";
+import { loadSettings } from "../../components/config/settings";
+import { PROJECT, stackConfig } from "../../components/config/stack-files";
 import { escapeRegExp } from "../support/timescale";
 
 const PG15_BIN = "/usr/lib/postgresql/15/bin";
@@ -173,6 +175,22 @@ describe("TLS: the URL's sslmode and sslrootcert, with libpq's meaning", functio
     } finally {
       await new Promise((resolve) => plain.close(resolve));
     }
+  });
+
+  it("an external stack's sslMode and sslRootCert (file or PEM) reach the connection; the URL's sslmode wins; the default system store refuses a private CA", async () => {
+    const stack = (o: Record<string, unknown>) =>
+      loadSettings({
+        get: (k) => ({ ...stackConfig("prod"), ...Object.fromEntries(Object.entries({ backupEnabled: "false", monitoringEnabled: "false", ...o }).map(([key, v]) => [`${PROJECT}:${key}`, v])) })[`${PROJECT}:${k}`],
+        isSecret: () => true,
+      }).external?.connection as Connection;
+    const encrypted = (c: Connection) => withClient(c, async (client) => (await client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")).rows[0].ssl as boolean);
+    assert.equal(await encrypted(stack({ databaseUrl: url("localhost", ""), sslMode: "verify-full", sslRootCert: ca() })), true);
+    assert.equal(await encrypted(stack({ databaseUrl: url("localhost", ""), sslRootCert: fs.readFileSync(ca(), "utf8") })), true, "PEM text, verify-full by default");
+    assert.equal(await encrypted(stack({ databaseUrl: url("127.0.0.1", "sslmode=require"), sslRootCert: wrongCa() })), true, "the URL's sslmode wins (and without its own sslrootcert, require does not verify)");
+    const system = await failure(encrypted(stack({ databaseUrl: url("localhost", "") })));
+    assert.match(system, new RegExp(`^TLS to localhost:${port} failed: .*certificate.* \\(sslmode=verify-full, sslrootcert=system\\)$`));
+    const plainMode = await failure(encrypted(stack({ databaseUrl: url("127.0.0.1", ""), sslMode: "disable" })));
+    assert.match(plainMode, /requires TLS: .*no encryption/);
   });
 
   it("the schema CLI: a wrong CA stops apply before anything is sent; the right CA gets through TLS", async () => {

@@ -4,6 +4,7 @@
  * Records every registered resource with its inputs, so tests can assert on exactly what Pulumi would receive.
  */
 import * as path from "node:path";
+import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, stackConfig } from "../../components/config/stack-files";
 
@@ -59,11 +60,17 @@ export interface Recording<T> {
  */
 export async function recordProgram<T>(
   program: () => T,
-  { stack = "test", config = {}, preview = true }: { stack?: string; config?: Record<string, unknown>; preview?: boolean } = {},
+  {
+    stack = "test",
+    config = {},
+    preview = true,
+    secretKeys = [],
+  }: { stack?: string; config?: Record<string, unknown>; preview?: boolean; secretKeys?: readonly string[] } = {},
 ): Promise<Recording<T>> {
   const resources: RecordedResource[] = [];
   const options = new Map<string, pulumi.CustomResourceOptions>();
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+  // secretKeys: the keys set with --secret, as the CLI lists them for the program (PULUMI_CONFIG_SECRET_KEYS).
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), [...secretKeys]);
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -120,17 +127,18 @@ async function settled(resources: unknown[]): Promise<void> {
 
 /**
  * Runs index.ts for `stack` with that stack's config. `overrides` replace single keys (without the project
- * namespace), e.g. { hostPort: "x" }; undefined removes one. Throws what the program throws (that is how a bad config
- * fails a preview).
+ * namespace), e.g. { hostPort: "x" }; undefined removes one. `secrets` names keys (without the namespace) the stack
+ * keeps as secrets. Throws what the program throws (that is how a bad config fails a preview).
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true): Promise<ProgramRun> {
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true, secrets: readonly string[] = []): Promise<ProgramRun> {
   const config: Record<string, unknown> = { ...stackConfig(stack) };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[`${PROJECT}:${key}`];
     else config[`${PROJECT}:${key}`] = value;
   }
   delete require.cache[INDEX];
-  const recording = await recordProgram(() => require(INDEX) as Record<string, unknown>, { stack, config, preview });
+  const secretKeys = secrets.map((k) => `${PROJECT}:${k}`);
+  const recording = await recordProgram(() => require(INDEX) as Record<string, unknown>, { stack, config, preview, secretKeys });
   const exports = recording.result;
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
@@ -170,4 +178,13 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
+}
+
+/** Loads a serialized dynamic provider (a resource's `__provider` input) as Pulumi's dynamic-provider host does. */
+export function loadSerializedProvider(text: string): pulumi.dynamic.ResourceProvider {
+  const m = new Module("", undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
+  m.filename = "";
+  m.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(".");
+  m._compile(text, "");
+  return (m.exports as { handler(): pulumi.dynamic.ResourceProvider }).handler();
 }

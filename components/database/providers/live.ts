@@ -405,4 +405,5 @@ export function isKnownConnection(c: Partial<Connection>): c is Connection {
   return [c.host, c.port, c.database, c.user, c.password].every((v) => v !== undefined && v !== null && v !== UNKNOWN);
 }
 
-export const CONNECTION_KEYS = ["host", "port", "database", "user", "password"] as const;
+/** Inputs that say where and how to connect: a change to any of them is a change (tls absent: no TLS, as before). */
+export const CONNECTION_KEYS = ["host", "port", "database", "user", "password", "tls"] as const;

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectedResource, type ConnectionArgs } from "./connection";
-import { changedKeys, CONNECTION_KEYS, waitForServer, type Connection } from "./live";
+import { changedKeys, CONNECTION_KEYS, waitForServer, type Connection, type ConnectionTls } from "./live";
 import { hostPort } from "../url";
 
 export interface ReadinessInputs extends Connection {
@@ -51,6 +51,7 @@ export class ServerReadiness extends ConnectedResource {
   declare readonly database: pulumi.Output<string>;
   declare readonly user: pulumi.Output<string>;
   declare readonly password: pulumi.Output<string>;
+  declare readonly tls: pulumi.Output<ConnectionTls | undefined>;
   declare readonly serverVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ServerReadinessArgs, opts?: pulumi.CustomResourceOptions) {

@@ -1,0 +1,155 @@
+/**
+ * External mode (issue 10): a stack whose `databaseUrl` is set manages the schema, roles and policies of a server it
+ * reaches by URL (Tiger Cloud, a platform team's PostgreSQL) and creates no Docker resource. This module reads the
+ * three keys behind it, `databaseUrl`, `sslMode` and `sslRootCert`, into one `ServerTarget`; `loadSettings` calls it.
+ *
+ * TLS, in order of precedence (the issue's rule: a URL's own parameters win):
+ *   1. the URL's `sslmode` / `sslrootcert`, with libpq's meaning (`urlTls` in providers/connection.ts);
+ *   2. the stack's `sslMode` (`disable`, `require`, `verify-ca`, `verify-full`) and `sslRootCert` (a file path, a PEM
+ *      text, or `system` for the client's CA store);
+ *   3. the default: `verify-full` against the system CA store for an external server (managed services such as
+ *      Tiger Cloud present certificates from public CAs), `disable` for the local container (it has no TLS).
+ *
+ * The same settings reach every client: the postgresql provider (`sslmode`, `sslrootcert`: lib/pq, which reads
+ * `system` and a file path exactly so, lib/pq v1.12.3 ssl.go 66-110 and 241-270), our dynamic providers (`tls` in
+ * their connection inputs, mapped to Node's TLS options by `tlsOptions` in live.ts) and the schema CLI.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConfigError } from "./units";
+import { parseDatabaseUrl } from "../database/providers/connection";
+import type { Connection, ConnectionTls } from "../database/providers/live";
+
+/** The sslmode values a stack may set (libpq's, without `allow` and `prefer`, which are not a choice to make here). */
+export const STACK_SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+export type StackSslMode = (typeof STACK_SSL_MODES)[number];
+
+/** What the database stage connects to when the stack has a `databaseUrl`. */
+export interface ExternalServer {
+  /**
+   * Host, port, database, user, password and TLS from the URL and the stack's TLS keys. Undefined in tools that read
+   * the stack file and cannot decrypt the secret (print-settings): they know the stack is external, not where.
+   */
+  readonly connection?: Connection;
+  /** The TLS in force, also when `connection` is unknown (for messages and print-settings). */
+  readonly tlsDescription: string;
+}
+
+/** How a config value is given to `readExternalServer`: raw value, and whether the stack keeps it encrypted. */
+export interface ExternalKeys {
+  readonly databaseUrl: { readonly value: unknown; readonly secret: boolean | undefined; readonly encrypted: boolean };
+  readonly sslMode: unknown;
+  readonly sslRootCert: unknown;
+}
+
+/** `postgresql://user:***@host:port/db?...`: a URL fit for an error message (never the password). */
+export function redactUrl(url: string): string {
+  // Greedy to the last "@": a password may hold an unencoded "@", a host never does.
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:).*@/, "$1***@");
+}
+
+/**
+ * Reads databaseUrl, sslMode and sslRootCert. Returns undefined for a local stack (no databaseUrl) after checking
+ * that the TLS keys are valid for it. Throws one ConfigError naming the key, the value (a URL without its password)
+ * and what is allowed.
+ */
+export function readExternalServer(keys: ExternalKeys): ExternalServer | undefined {
+  const { databaseUrl } = keys;
+  const sslMode = keys.sslMode === undefined || keys.sslMode === "" ? undefined : keys.sslMode;
+  if (sslMode !== undefined && !(STACK_SSL_MODES as readonly unknown[]).includes(sslMode)) {
+    throw new ConfigError("sslMode", sslMode, `one of ${STACK_SSL_MODES.join(", ")} (empty: verify-full with databaseUrl, disable for the local container)`);
+  }
+  const rootCert = stackRootCert(keys.sslRootCert);
+  const external = databaseUrl.encrypted || (databaseUrl.value !== undefined && databaseUrl.value !== "");
+
+  if (!external) {
+    // The local container has no TLS: a stack that asks for it would fail at the first connection.
+    if (sslMode !== undefined && sslMode !== "disable") {
+      throw new ConfigError("sslMode", sslMode, "disable (or unset) without databaseUrl: the local container serves no TLS");
+    }
+    if (rootCert) throw new ConfigError("sslRootCert", keys.sslRootCert, "unset without databaseUrl: the local container serves no TLS");
+    return undefined;
+  }
+
+  const mode: StackSslMode = (sslMode as StackSslMode | undefined) ?? "verify-full";
+  if (rootCert && mode === "disable") throw new ConfigError("sslRootCert", keys.sslRootCert, "unset with sslMode disable");
+  if (rootCert?.file === "system" && mode !== "verify-full") {
+    throw new ConfigError("sslRootCert", "system", `a CA file or PEM with sslMode ${mode} (system needs verify-full, as in libpq: a public CA vouches for anyone's host name)`);
+  }
+  const stackTls: ConnectionTls =
+    mode === "disable"
+      ? { mode }
+      : rootCert
+        ? { mode, ...(rootCert.pem ? { rootCert: rootCert.pem } : {}), rootCertFile: rootCert.file }
+        : mode === "require"
+          ? { mode }
+          : // verify-* without a CA named: the system store, what managed services' public certificates chain to.
+            { mode, rootCertFile: "system" };
+
+  if (databaseUrl.encrypted) return { tlsDescription: describeTls(stackTls, "the stack's sslMode, unless the URL sets sslmode") };
+  const url = databaseUrl.value;
+  if (typeof url !== "string") throw new ConfigError("databaseUrl", url, "a URL such as postgresql://user:password@host:5432/tsdb");
+  if (databaseUrl.secret === false && /^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url)) {
+    throw new ConfigError(
+      "databaseUrl",
+      redactUrl(url),
+      "a secret: it holds a password, so set it with `pulumi config set --secret databaseUrl <url>` (it is in clear text in the stack file now)",
+    );
+  }
+  let parsed: Connection;
+  try {
+    parsed = parseDatabaseUrl(url, "databaseUrl");
+  } catch (e) {
+    throw new ConfigError("databaseUrl", redactUrl(url), (e as Error).message.replace(/^databaseUrl:?\s*/, ""));
+  }
+  if (!parsed.password) throw new ConfigError("databaseUrl", redactUrl(url), "a URL with the password of its user: postgresql://user:password@host:5432/tsdb");
+  const connection: Connection = { ...parsed, tls: parsed.tls ?? stackTls };
+  return { connection, tlsDescription: describeTls(connection.tls, parsed.tls ? "the URL's parameters" : "the stack's TLS keys") };
+}
+
+function describeTls(tls: ConnectionTls | undefined, from: string): string {
+  if (!tls || tls.mode === "disable") return `no TLS (${from})`;
+  return `sslmode=${tls.mode}${tls.rootCertFile ? `, sslrootcert=${tls.rootCertFile === "inline" ? "the PEM in sslRootCert" : tls.rootCertFile}` : ""} (${from})`;
+}
+
+/** sslRootCert: a PEM text, `system`, or a file holding PEM; undefined when unset. */
+function stackRootCert(raw: unknown): { pem?: string; file: string } | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const allowed = "a CA certificate file path, its PEM text (-----BEGIN CERTIFICATE-----...), or system (the client's CA store)";
+  if (typeof raw !== "string") throw new ConfigError("sslRootCert", raw, allowed);
+  if (raw === "system") return { file: "system" };
+  if (raw.includes("-----BEGIN CERTIFICATE-----")) return { pem: raw, file: "inline" };
+  const file = raw.startsWith("~/") ? path.join(os.homedir(), raw.slice(2)) : raw;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError("sslRootCert", raw, `${allowed}; this file ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("sslRootCert", raw, `${allowed}; this file holds no PEM certificate`);
+  return { pem, file };
+}
+
+/**
+ * The postgresql provider's `sslmode` and `sslrootcert` for a connection's TLS. lib/pq reads `sslrootcert` as a
+ * file path or `system` only (the provider sets `sslinline` just for client certificates: cyrilgdn
+ * terraform-provider-postgresql ff936b9 postgresql/config.go connParams 225-247), so a PEM given inline is written to
+ * a file named by its hash: the same path on every run, so the provider's config does not change between runs.
+ */
+export function providerTls(tls: ConnectionTls | undefined): { sslmode: string; sslrootcert?: string } {
+  if (!tls || tls.mode === "disable") return { sslmode: "disable" };
+  // lib/pq's prefer can fall back to plain; ours cannot (urlTls): hand it require, which is what we connect with.
+  const sslmode = tls.mode === "prefer" ? "require" : tls.mode;
+  if (!tls.rootCertFile) return { sslmode };
+  if (tls.rootCertFile !== "inline") return { sslmode, sslrootcert: tls.rootCertFile };
+  const pem = tls.rootCert ?? "";
+  const file = path.join(os.tmpdir(), "crypto-scout-db", `root-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.crt`);
+  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, pem, { mode: 0o644 });
+  }
+  return { sslmode, sslrootcert: file };
+}
