@@ -82,6 +82,8 @@ interface E2ERun {
   readonly inserted: Map<string, unknown[]>;
   /** Step 5: job ids by `<table>/<proc>`. */
   jobIds?: Map<string, number>;
+  /** Step 8b's external-mode stack, while it exists. */
+  externalStack?: string;
 }
 
 let run: E2ERun | undefined;
@@ -328,6 +330,66 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     await dropSideDatabase();
   });
 
+  it("8b. external mode: a second stack manages a database of this server by URL, as an owner that is not a superuser", async function () {
+    // The server stands in for Tiger Cloud: a database owned by a CREATEROLE role, not a superuser, with timescaledb
+    // created by the superuser. The writer and reader exist (the first stack made them, cluster-wide): the external
+    // stack adopts them, which needs ADMIN OPTION on them, as the README says.
+    const live = parseDatabaseUrl(output("connectionUrl"), "connectionUrl");
+    const owner = "cs_e2e_owner";
+    const ownerPassword = crypto.randomBytes(12).toString("hex");
+    const db = "cs_e2e_external";
+    await withClient({ ...live }, async (c) => {
+      await c.query(`CREATE ROLE ${owner} LOGIN CREATEROLE PASSWORD '${ownerPassword}'`);
+      await c.query(`CREATE DATABASE ${db} OWNER ${owner}`);
+      for (const role of [output("writerRole"), output("readerRole")]) await c.query(`GRANT ${escapeIdentifier(role)} TO ${owner} WITH ADMIN OPTION`);
+    });
+    try {
+      await externalStackSteps(live, owner, ownerPassword, db);
+    } finally {
+      // The roles belong to the first stack too; its destroy (step 9) drops them, which needs their grants in this
+      // database gone: drop the database and forget the external stack rather than destroy it.
+      await withClient({ ...live }, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${owner}`);
+      });
+    }
+  });
+
+  /** Step 8b's stack: up, a second preview with no changes, the writer's insert, the objects in the database. */
+  async function externalStackSteps(live: ReturnType<typeof parseDatabaseUrl>, owner: string, ownerPassword: string, db: string): Promise<void> {
+    await withClient({ ...live, database: db }, (c) => c.query("CREATE EXTENSION IF NOT EXISTS timescaledb"));
+    const externalName = `${e2e().id}-ext`;
+    e2e().externalStack = externalName;
+    const external = await LocalWorkspace.createOrSelectStack({ stackName: externalName, workDir: e2e().projectDir }, { envVars: theStack().workspace.envVars });
+    await external.setAllConfig({
+      [`${PROJECT}:databaseUrl`]: { value: `postgresql://${owner}:${ownerPassword}@127.0.0.1:${live.port}/${db}`, secret: true },
+      [`${PROJECT}:sslMode`]: { value: "disable" }, // the local container serves no TLS
+      [`${PROJECT}:backupEnabled`]: { value: "false" },
+      [`${PROJECT}:monitoringEnabled`]: { value: "false" },
+    });
+    const up = await external.up({ onOutput: toStdout, onError: toStderr });
+    assert.equal(up.summary.result, "succeeded");
+    assert.deepEqual(
+      Object.keys(up.outputs).filter((k) => /container|network|backup|metrics/i.test(k) && up.outputs[k].value !== undefined),
+      [],
+      "no Docker outputs",
+    );
+    const preview = await external.preview({ expectNoChanges: true, onOutput: toStdout, onError: toStderr });
+    assert.deepEqual(changes(preview.changeSummary), {}, `second preview: ${JSON.stringify(preview.changeSummary)}`);
+    await withClient({ connectionString: String(up.outputs.writerConnectionUrl.value) }, async (writer) => {
+      const table = TABLES[0];
+      const row = collectorRow(table, new Date());
+      assert.equal((await writer.query(insertSql(table, row.columns), row.values)).rowCount, 1);
+    });
+    const counts = await withClient({ ...live, database: db }, (c) =>
+      c.query("SELECT (SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = $1)::int AS h, (SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = $1)::int AS j, (SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = $1) AS o", [SCHEMA]),
+    );
+    assert.deepEqual(counts.rows[0], { h: TABLES.length, j: TABLES.length * POLICY_JOBS.length, o: owner });
+    log(`external stack ${externalName}: ${JSON.stringify(up.summary.resourceChanges)}, second preview no changes`);
+    await external.workspace.removeStack(externalName, { force: true });
+    e2e().externalStack = undefined;
+  }
+
   it("9. destroy removes the containers and leaves the data volume (retainOnDelete)", async function () {
     const result = await theStack().destroy({ onOutput: toStdout, onError: toStderr });
     assert.equal(result.summary.result, "succeeded");
@@ -372,6 +434,10 @@ function cleanUp(): Promise<void> {
     if (await exists(["network", "inspect", names.network])) await attempt(`remove network ${names.network}`, () => exec(ENGINE, ["network", "rm", names.network]));
     for (const volume of [names.dataVolume, names.backupVolume]) {
       if (await exists(["volume", "inspect", volume])) await attempt(`remove volume ${volume}`, () => exec(ENGINE, ["volume", "rm", "--force", volume]));
+    }
+    if (r.stack && r.externalStack) {
+      const ext = r.externalStack;
+      await attempt(`pulumi stack rm ${ext}`, () => theStack().workspace.removeStack(ext, { force: true }));
     }
     if (r.stack) await attempt(`pulumi stack rm ${r.id}`, () => theStack().workspace.removeStack(r.id, { force: true }));
     // `pulumi stack select` remembers the selected stack per project path, in $PULUMI_HOME/workspaces/<project>-<sha1 of
