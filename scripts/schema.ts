@@ -16,6 +16,7 @@ import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, table
 import { applyModel, withClient } from "../components/database/providers/live";
 import { hostPort } from "../components/database/url";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
+import type { ConnectionTls } from "../components/database/providers/live";
 
 const USAGE = [
   "usage: npm run schema -- plan --stack <name> [--schema crypto_scout]",
@@ -27,12 +28,12 @@ const USAGE = [
  * stack that would fail preview fails here with the same line). A stack without a stack file is an error that lists
  * the known stacks: a typo must not silently plan the defaults.
  */
-export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string } {
+export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string; stackTls?: ConnectionTls } {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
   const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir));
   const file = `Pulumi.${stack}.yaml`;
   const overridden = Object.keys(settings.tableOverrides as object).length > 0;
-  return { tables, source: overridden ? `${file} overrides` : `${file}, which sets no table overrides` };
+  return { tables, source: overridden ? `${file} overrides` : `${file}, which sets no table overrides`, stackTls: settings.external?.stackTls };
 }
 
 /** The plan as a SQL script: extension, schema, then per table its DDL and policies. */
@@ -51,7 +52,7 @@ export function planScript(schema: string, tables: readonly TableSpec[], header:
 }
 
 /** Runs the CLI; returns the exit code. `out`/`err` receive whole lines. */
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error, dir?: string): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -75,7 +76,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
   try {
     const schema = validateSchemaName("--schema", values.schema ?? DEFAULT_SCHEMA);
-    const { tables, source } = tablesForStack(values.stack);
+    const { tables, source, stackTls } = tablesForStack(values.stack, dir);
     const policies = tables.length * 3;
     if (command === "plan") {
       out(planScript(schema, tables, [`crypto-scout-db schema for stack ${values.stack} (table settings: ${source})`, `schema ${schema}: ${tables.length} tables, ${policies} policies`]));
@@ -86,7 +87,10 @@ export async function main(argv: string[], out: (line: string) => void = console
       err(`apply needs --database-url\n${USAGE}`);
       return 2;
     }
-    const conn = parseDatabaseUrl(url, "--database-url");
+    // The URL's own sslmode/sslrootcert win; without them an external stack's TLS applies (verify-full by default),
+    // as in `pulumi up`. For a local stack a URL without sslmode stays plain: the container serves no TLS.
+    const parsed = parseDatabaseUrl(url, "--database-url");
+    const conn = parsed.tls || !stackTls ? parsed : { ...parsed, tls: stackTls };
     const where = `${schema} at ${hostPort(conn)}/${conn.database}`;
     let statements: string[];
     try {

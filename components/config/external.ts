@@ -35,6 +35,8 @@ export interface ExternalServer {
   readonly connection?: Connection;
   /** The TLS in force, also when `connection` is unknown (for messages and print-settings). */
   readonly tlsDescription: string;
+  /** The stack's own TLS (sslMode, sslRootCert or their defaults), for a URL given elsewhere without sslmode. */
+  readonly stackTls: ConnectionTls;
 }
 
 /** How a config value is given to `readExternalServer`: raw value, and whether the stack keeps it encrypted. */
@@ -88,7 +90,7 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
           : // verify-* without a CA named: the system store, what managed services' public certificates chain to.
             { mode, rootCertFile: "system" };
 
-  if (databaseUrl.encrypted) return { tlsDescription: describeTls(stackTls, "the stack's sslMode, unless the URL sets sslmode") };
+  if (databaseUrl.encrypted) return { tlsDescription: describeTls(stackTls, "the stack's sslMode, unless the URL sets sslmode"), stackTls };
   const url = databaseUrl.value;
   if (typeof url !== "string") throw new ConfigError("databaseUrl", url, "a URL such as postgresql://user:password@host:5432/tsdb");
   if (databaseUrl.secret === false && /^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url)) {
@@ -106,7 +108,7 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
   }
   if (!parsed.password) throw new ConfigError("databaseUrl", redactUrl(url), "a URL with the password of its user: postgresql://user:password@host:5432/tsdb");
   const connection: Connection = { ...parsed, tls: parsed.tls ?? stackTls };
-  return { connection, tlsDescription: describeTls(connection.tls, parsed.tls ? "the URL's parameters" : "the stack's TLS keys") };
+  return { connection, tlsDescription: describeTls(connection.tls, parsed.tls ? "the URL's parameters" : "the stack's TLS keys"), stackTls };
 }
 
 function describeTls(tls: ConnectionTls | undefined, from: string): string {

@@ -193,6 +193,34 @@ describe("TLS: the URL's sslmode and sslrootcert, with libpq's meaning", functio
     assert.match(plainMode, /requires TLS: .*no encryption/);
   });
 
+  it("the schema CLI with an external stack: a URL without sslmode gets the stack's TLS (verify-full, its sslRootCert)", async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "ext-cli-"));
+    try {
+      fs.copyFileSync(path.resolve(__dirname, "..", "..", "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+      const stackFile = (rootCert: string) =>
+        fs.writeFileSync(
+          path.join(project, "Pulumi.cloud.yaml"),
+          `encryptionsalt: v1:abc\nconfig:\n  crypto-scout-db:databaseUrl:\n    secure: v1:AAAA\n  crypto-scout-db:backupEnabled: false\n  crypto-scout-db:monitoringEnabled: false\n  crypto-scout-db:sslRootCert: ${rootCert}\n`,
+        );
+      const apply = async (u: string) => {
+        const err: string[] = [];
+        const code = await main(["apply", "--stack", "cloud", "--database-url", u], () => undefined, (l) => err.push(l), project);
+        return { code, err: err.join("\n") };
+      };
+      stackFile(wrongCa());
+      const wrong = await apply(url("localhost", ""));
+      assert.match(wrong.err, new RegExp(`TLS to localhost:${port} failed: .*\\(sslmode=verify-full, sslrootcert=${escapeRegExp(wrongCa())}\\)$`));
+      stackFile(ca());
+      const right = await apply(url("localhost", ""));
+      assert.match(right.err, /timescaledb/, "connected over verified TLS; this server has no timescaledb");
+      assert.doesNotMatch(right.err, /TLS to|requires TLS/);
+      // The URL's own sslmode wins over the stack's.
+      assert.match((await apply(url("127.0.0.1", "sslmode=disable"))).err, /requires TLS/);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it("the schema CLI: a wrong CA stops apply before anything is sent; the right CA gets through TLS", async () => {
     const run = async (u: string) => {
       const err: string[] = [];
