@@ -25,6 +25,7 @@ import { parseInterval } from "../components/database/model";
 import { MiB, formatBytes } from "../components/config/units";
 import {
   CONTAINER,
+  DYNAMIC,
   PG_SCHEMA,
   REMOTE_IMAGE,
   UNKNOWN,
@@ -501,6 +502,49 @@ export const persistence: ResourceValidationPolicy = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// TLS to a server across a network (issue 10: external mode).
+// ---------------------------------------------------------------------------------------------------------------
+
+const databaseTlsSchema: PolicyConfigSchema = {
+  properties: {
+    allowUnverifiedTls: {
+      type: "boolean",
+      default: false,
+      description: "Allow connections to a server that is not on this machine without certificate verification (sslMode disable or require).",
+    },
+  },
+};
+
+/** Loopback names and addresses: the local container, published on this machine. */
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return bare === "localhost" || /^127\./.test(bare) || bare === "::1" || /^::ffff:127\./.test(bare);
+}
+
+export const databaseTls: ResourceValidationPolicy = {
+  name: "database-tls",
+  description: "The database stage reaches a server that is not on this machine over verified TLS (sslmode verify-full or verify-ca): credentials and ticks cross the network.",
+  enforcementLevel: "mandatory",
+  configSchema: databaseTlsSchema,
+  validateResource: (args, report) => {
+    if (args.type !== DYNAMIC) return;
+    const { allowUnverifiedTls } = configOf<{ allowUnverifiedTls: boolean }>(args, databaseTlsSchema);
+    if (allowUnverifiedTls) return;
+    const props = propsOf(args);
+    const host = props.host;
+    if (typeof host !== "string" || isLoopback(host)) return;
+    const tls = props.tls;
+    if (tls === UNKNOWN) return;
+    const mode = tls && typeof tls === "object" ? (tls as Record<string, unknown>).mode : undefined;
+    if (mode === "verify-full" || mode === "verify-ca") return;
+    report(
+      `${args.name} connects to ${host}:${String(props.port)} with ${typeof mode === "string" ? `sslmode=${mode}` : "no TLS"}; ` +
+        `expected sslMode verify-full (or verify-ca) for a server across a network, or allowUnverifiedTls: true in ${STACK_CONFIG}`,
+    );
+  },
+};
+
 /** Every rule, in the checklist's order. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   secretsAsFiles,
@@ -512,4 +556,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   backupSidecar,
   backupWholeDatabase,
   persistence,
+  databaseTls,
 ];

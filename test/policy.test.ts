@@ -284,7 +284,7 @@ describe("policy pack: the pack as the CLI loads it", () => {
   });
 
   it("gives every policy a name, a description, a level by the rule, and a schema whose defaults fit it", () => {
-    const mandatory = ["secrets-as-files", "backup-sidecar", "backup-whole-database", "persistence"];
+    const mandatory = ["secrets-as-files", "backup-sidecar", "backup-whole-database", "persistence", "database-tls"];
     assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
     for (const p of policies) {
       assert.notEqual(p.name, "all");
@@ -348,6 +348,14 @@ describe("policy pack: the stacks as they are", () => {
       assert.deepEqual(await evaluate(stack, resources), []);
     });
   }
+});
+
+describe("policy pack: the stacks as they are", () => {
+  it("an external stack (databaseUrl, verify-full by default): no violation", async () => {
+    const url = "postgresql://tsdbadmin:pw@abc.tsdb.cloud.timescale.com:34567/tsdb";
+    const run = await runProgram("prod", { databaseUrl: url, backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"]);
+    assert.deepEqual(await evaluate("prod", await subjects("prod", run.resources)), []);
+  });
 });
 
 describe("policy pack: one broken variant per rule", () => {
@@ -515,6 +523,19 @@ describe("policy pack: one broken variant per rule", () => {
       setEnv(backup, "POSTGRES_EXTRA_OPTS", options);
       assert.match(only(await evaluate("prod", resources), "backup-whole-database", 1)[0], new RegExp(`: ${filters} leaves? part of the database out`));
     }
+  });
+
+  it("database-tls: an external server over require or without TLS (mandatory), unless the stack allows it", async () => {
+    const url = "postgresql://tsdbadmin:pw@db.example.com:5432/tsdb";
+    const resources = await subjects("prod", (await runProgram("prod", { databaseUrl: url, sslMode: "require", backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
+    const messages = only(await evaluate("prod", resources), "database-tls", resources.filter((r) => r.type === DYNAMIC).length, "mandatory");
+    assert.equal(
+      messages.find((m) => m.startsWith("crypto-scout-hypertable-cmc_fgi ")),
+      "crypto-scout-hypertable-cmc_fgi connects to db.example.com:5432 with sslmode=require; expected sslMode verify-full (or verify-ca) for a server across a network, or allowUnverifiedTls: true in this stack's policy config (policy/config/<stack>.json)",
+    );
+    assert.deepEqual(await evaluate("prod", resources, { "database-tls": { allowUnverifiedTls: true } }), []);
+    const plain = await subjects("prod", (await runProgram("prod", { databaseUrl: `${url}?sslmode=disable`, backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
+    assert.match(only(await evaluate("prod", plain), "database-tls", plain.filter((r) => r.type === DYNAMIC).length)[0], / with sslmode=disable; /);
   });
 
   it("persistence: destroyDeletesData without the stack's policy opt-in (the program with destroyDeletesData: true)", async () => {
