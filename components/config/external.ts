@@ -20,7 +20,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "./units";
 import { parseDatabaseUrl } from "../database/providers/connection";
-import type { Connection, ConnectionTls } from "../database/providers/live";
+import { sslDescription, type Connection, type ConnectionTls } from "../database/providers/live";
 
 /** The sslmode values a stack may set (libpq's, without `allow` and `prefer`, which are not a choice to make here). */
 export const STACK_SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
@@ -113,7 +113,7 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
 
 function describeTls(tls: ConnectionTls | undefined, from: string): string {
   if (!tls || tls.mode === "disable") return `no TLS (${from})`;
-  return `sslmode=${tls.mode}${tls.rootCertFile ? `, sslrootcert=${tls.rootCertFile === "inline" ? "the PEM in sslRootCert" : tls.rootCertFile}` : ""} (${from})`;
+  return `${sslDescription(tls)} (${from})`;
 }
 
 /** sslRootCert: a PEM text, `system`, or a file holding PEM; undefined when unset. */

@@ -48,7 +48,7 @@ export interface ConnectionTls {
   readonly mode: SslMode;
   /** PEM CA certificate(s) the server's chain must lead to; absent with verify-*: the client's CA store. */
   readonly rootCert?: string;
-  /** Where `rootCert` came from (a file, or `system`), for messages. */
+  /** Where `rootCert` came from (a file, `system`, or `inline` for a PEM given in the stack config), for messages. */
   readonly rootCertFile?: string;
 }
 
@@ -79,7 +79,9 @@ export function tlsOptions(ssl: ConnectionTls | undefined): false | { ca?: strin
 /** `sslmode=..., sslrootcert=...`: how messages name the TLS settings (no sslmode: plain). */
 export function sslDescription(ssl: ConnectionTls | undefined): string {
   if (!ssl) return "no sslmode, so no TLS";
-  return `sslmode=${ssl.mode}${ssl.rootCertFile ? `, sslrootcert=${ssl.rootCertFile}` : ""}`;
+  // "inline": the stack's sslRootCert held the PEM itself (components/config/external.ts).
+  const file = ssl.rootCertFile === "inline" ? "the PEM in sslRootCert" : ssl.rootCertFile;
+  return `sslmode=${ssl.mode}${file ? `, sslrootcert=${file}` : ""}`;
 }
 
 /**
