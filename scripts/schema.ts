@@ -11,7 +11,8 @@
 import { parseArgs } from "node:util";
 import { stackConfigSource } from "../components/config/stack-files";
 import { loadStackDefinition } from "../components/config/stack";
-import { DEFAULT_SCHEMA, validateSchemaName, type TableSpec } from "../components/database/model";
+import { DEFAULT_SCHEMA, hypertableSpec, validateSchemaName, type TableSpec } from "../components/database/model";
+import { createScaledStorageSql, storageTableName } from "../components/database/scaled";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
 import { applyModel, withClient } from "../components/database/providers/live";
 import { hostPort } from "../components/database/url";
@@ -42,9 +43,13 @@ export function planScript(schema: string, tables: readonly TableSpec[], header:
   const block = (title: string, statements: string[]) => lines.push("", `-- ${title}`, ...statements.map((s) => `${s};`));
   block("extension and schema", [createExtensionSql(), createSchemaSql(schema)]);
   for (const t of tables) {
+    const scaled = t.storage === "scaled";
+    // A scaled table's policies belong to its physical hypertable (components/database/scaled.ts).
+    const hypertable = scaled ? storageTableName(t.name) : t.name;
     block(
-      `${t.name}: ${t.chunkInterval} chunks on ${t.timeColumn}, compress after ${t.compressAfter}, retention ${t.retention}, reorder on ${t.reorderIndex}`,
-      [...tableSql(schema, t), ...tablePolicies(t).map((p) => addPolicySql(schema, t.name, p))],
+      `${t.name}: ${t.chunkInterval} chunks on ${t.timeColumn}, compress after ${t.compressAfter}, retention ${t.retention}, reorder on ${t.reorderIndex}` +
+        (scaled ? `; scaled storage in ${hypertable}, behind the view ${t.name}` : ""),
+      [...(scaled ? createScaledStorageSql(schema, hypertableSpec(t)) : tableSql(schema, t)), ...tablePolicies(t).map((p) => addPolicySql(schema, hypertable, p))],
     );
   }
   lines.push("", "-- Roles (writer, reader), their grants and default privileges are managed by `pulumi up` (generated passwords).");

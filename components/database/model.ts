@@ -56,27 +56,42 @@ export interface TableSpec {
   readonly retention: string;
   /** Reorder policy: the index (one of `indexes`) chunks are clustered on. */
   readonly reorderIndex: string;
+  /**
+   * How the NUMERIC(p,s) columns are stored (issue 11). `numeric`: as the seed, NUMERIC columns in the table.
+   * `scaled`: integers holding value × 10^s in a hypertable `<table>_scaled`, behind a view named as the table with
+   * the seed's columns and types (components/database/scaled.ts): the same rows in under half the space.
+   * @default "numeric"
+   */
+  readonly storage?: TableStorage;
 }
+
+/** The storage choices of a table (`tables.<table>.storage`). */
+export const TABLE_STORAGES = ["numeric", "scaled"] as const;
+export type TableStorage = (typeof TABLE_STORAGES)[number];
 
 /** What the hypertable resource manages: the table without its policies (each policy is its own resource). */
 export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex">;
 
-/** The table without its policy settings, so a changed window updates only that policy's resource. */
+/**
+ * The table without its policy settings, so a changed window updates only that policy's resource. `storage` is kept
+ * only when scaled: a numeric table's inputs stay as they were before storage existed (no diff for existing stacks).
+ */
 export function hypertableSpec(t: TableSpec): HypertableSpec {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { compressAfter, retention, reorderIndex, ...rest } = t;
-  return rest;
+  const { compressAfter, retention, reorderIndex, storage, ...rest } = t;
+  return storage === "scaled" ? { ...rest, storage } : rest;
 }
 
-/** The windows a stack may override per table. */
+/** The windows, and the storage, a stack may override per table. */
 export interface TableOverride {
   readonly chunkInterval?: string;
   readonly compressAfter?: string;
   readonly retention?: string;
+  readonly storage?: TableStorage;
 }
 export type TableOverrides = Readonly<Record<string, TableOverride>>;
 
-export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention"] as const;
+export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage"] as const;
 
 export const INTERVAL_SYNTAX = 'an interval such as "90 days", "1 day", "12 hours" or "2 weeks" (a whole number and one of minutes, hours, days, weeks)';
 
@@ -311,6 +326,14 @@ export function validateModel(tables: readonly TableSpec[]): void {
     orderBy.forEach((k) => column("compression.orderBy", k?.column));
     const overlap = segmentBy.filter((c) => orderBy.some((k) => k.column === c));
     if (overlap.length > 0) fail(at("compression"), overlap, "segmentBy and orderBy columns that do not overlap");
+    if (t.storage !== undefined && !(TABLE_STORAGES as readonly unknown[]).includes(t.storage)) fail(at("storage"), t.storage, TABLE_STORAGES.join(" or "));
+    if (t.storage === "scaled") {
+      if (!t.columns.some((c) => /^numeric\(\d+(,\d+)?\)$/.test(canonicalType(c.type) ?? ""))) {
+        fail(at("storage"), t.storage, "numeric for a table without NUMERIC(p,s) columns (scaled stores those as integers)");
+      }
+      // The view keeps the table's name; its storage is <table>_scaled, with the model's index names.
+      if (tableNames.has(`${t.name}_scaled`) || tables.some((o) => o.name === `${t.name}_scaled`)) fail(at("name"), t.name, `a name whose scaled storage (${t.name}_scaled) is not another table's`);
+    }
   }
 }
 
@@ -335,6 +358,13 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
     for (const [field, value] of Object.entries(override as Record<string, unknown>)) {
       if (!(OVERRIDE_FIELDS as readonly string[]).includes(field)) {
         throw new ConfigError(`${tableKey}.${field}`, value, `one of the fields ${OVERRIDE_FIELDS.join(", ")}`);
+      }
+      if (field === "storage") {
+        if (!(TABLE_STORAGES as readonly unknown[]).includes(value)) {
+          throw new ConfigError(`${tableKey}.${field}`, value, "numeric (the seed's NUMERIC columns) or scaled (integers behind a view with the seed's columns; README \"Storage\")");
+        }
+        fields[field] = value as string;
+        continue;
       }
       const interval = parseInterval(value);
       if (!interval) throw new ConfigError(`${tableKey}.${field}`, value, INTERVAL_SYNTAX);

@@ -73,6 +73,25 @@ describe("schema CLI", function () {
     assert.equal(second.out, `no changes: ${where} matches the model (4 tables, 12 policies)`);
   });
 
+  it("dev's scaled ticker tables: plan prints the storage, the view and the policies on the physical table; apply twice, then no changes", async () => {
+    const plan = await cli("plan", "--stack", "dev");
+    assert.equal(plan.code, 0, plan.err);
+    assert.match(plan.out, /^-- bybit_spot_tickers_btc_usdt: .*; scaled storage in bybit_spot_tickers_btc_usdt_scaled, behind the view bybit_spot_tickers_btc_usdt$/m);
+    assert.match(plan.out, /^CREATE OR REPLACE VIEW "crypto_scout"\."bybit_spot_tickers_eth_usdt" AS SELECT$/m);
+    assert.match(plan.out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_btc_usdt_scaled"', drop_after => INTERVAL '180 days'/);
+    assert.equal(plan.out.match(/^SELECT create_hypertable\(/gm)?.length, 4);
+    const t = await timescale();
+    const schema = freshSchema("clidev");
+    const first = await cli("apply", "--stack", "dev", "--database-url", t.url, "--schema", schema);
+    assert.equal(first.code, 0, first.err);
+    const second = await cli("apply", "--stack", "dev", "--database-url", t.url, "--schema", schema);
+    assert.equal(second.out, `no changes: ${schema} at ${hostPort(t)}/${t.database} matches the model (4 tables, 12 policies)`);
+    const kinds = await query<{ relname: string; relkind: string }>("SELECT relname, relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = $1 AND relkind IN ('r', 'v') ORDER BY relname", [schema]);
+    assert.deepEqual(kinds.map((k) => `${k.relname}:${k.relkind}`), [
+      "bybit_lpl:r", "bybit_spot_tickers_btc_usdt:v", "bybit_spot_tickers_btc_usdt_scaled:r", "bybit_spot_tickers_eth_usdt:v", "bybit_spot_tickers_eth_usdt_scaled:r", "cmc_fgi:r",
+    ]);
+  });
+
   it("apply fails with a clear message and a non-zero exit code", async () => {
     const unreachable = await cli("apply", "--stack", "prod", "--database-url", "postgresql://u:p@127.0.0.1:1/db");
     assert.equal(unreachable.code, 1);

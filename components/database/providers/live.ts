@@ -9,6 +9,8 @@
 import type { Client } from "pg";
 import type { HypertableSpec, TableSpec } from "../model";
 import { hostPort } from "../url";
+import { canonicalType } from "../model";
+import { createScaledStorageSql, dropScaledStorageSql, scaledStorageNames, scaledStorageSpec, storageTableName } from "../scaled";
 import {
   createExtensionSql,
   createSchemaSql,
@@ -18,6 +20,7 @@ import {
   planTable,
   removePolicySql,
   tablePolicies,
+  tableSql,
   type LiveIndex,
   type LivePolicy,
   type LiveTable,
@@ -305,9 +308,94 @@ export function refusedError(plan: TablePlan): Error {
   return e;
 }
 
-/** The plan for one table against the live database. */
+/** The plan for one table against the live database, for either storage (see `planLiveScaled`). */
 export async function planLiveTable(client: Client, schema: string, t: HypertableSpec): Promise<TablePlan> {
-  return planTable(schema, t, await inspectTable(client, schema, t.name));
+  const live = await inspectTable(client, schema, t.name);
+  if (t.storage === "scaled") return planLiveScaled(client, schema, t, live);
+  if (live?.relkind === "v" && (await inspectTable(client, schema, storageTableName(t.name)))) {
+    // Scaled storage in the database, numeric in the model.
+    return storageSwitch(client, schema, t, "scaled", "numeric", [...dropScaledStorageSql(schema, t.name), ...tableSql(schema, t)]);
+  }
+  return planTable(schema, t, live);
+}
+
+/**
+ * The plan for a scaled table (components/database/scaled.ts): the physical hypertable `<table>_scaled` compared with
+ * its model like any table (`planTable` over `scaledStorageSpec`), then the view, its rule and trigger and the
+ * functions, re-created (all CREATE OR REPLACE) when anything about them differs from the model or the physical
+ * table changed. A NUMERIC table of the same name is converted only when it holds no rows (`storageSwitch`).
+ */
+async function planLiveScaled(client: Client, schema: string, t: HypertableSpec, live: LiveTable | undefined): Promise<TablePlan> {
+  const all = createScaledStorageSql(schema, t);
+  if (live && (live.relkind === "r" || live.relkind === "p")) {
+    return storageSwitch(client, schema, t, "numeric", "scaled", [`DROP TABLE ${qualifiedName(schema, t.name)}`, ...all]);
+  }
+  if (live && live.relkind !== "v") {
+    return { statements: [], refusals: [`${schema}.${t.name} exists but is neither a table nor a view (relkind ${live.relkind}); drop or rename it, then run again.`] };
+  }
+  const physicalSpec = scaledStorageSpec(schema, t);
+  const physical = await inspectTable(client, schema, physicalSpec.name);
+  if (!physical) return { statements: all, refusals: [] };
+  const plan = planTable(schema, physicalSpec, physical);
+  if (plan.refusals.length > 0) return plan;
+  const viewSql = all.slice(all.indexOf(compressionSqlOf(all)) + 1);
+  const viewMatches =
+    live !== undefined &&
+    live.columns.length === t.columns.length &&
+    t.columns.every((c, i) => live.columns[i].name === c.name && live.columns[i].type === canonicalType(c.type)) &&
+    (await scaledObjectsExist(client, schema, t.name));
+  return { statements: plan.statements.length === 0 && viewMatches ? [] : [...plan.statements, ...viewSql], refusals: [] };
+}
+
+/** The compression statement in `createScaledStorageSql`'s list: everything after it is the view's side. */
+function compressionSqlOf(statements: readonly string[]): string {
+  const found = statements.find((s) => /^ALTER TABLE .* SET \(timescaledb\.compress,/.test(s));
+  if (!found) throw new Error("scaled storage SQL without its compression statement");
+  return found;
+}
+
+function qualifiedName(schema: string, name: string): string {
+  const { escapeIdentifier } = require("pg") as typeof import("pg");
+  return `${escapeIdentifier(schema)}.${escapeIdentifier(name)}`;
+}
+
+/** Whether the view's rule and trigger and the three functions of scaled storage exist. */
+async function scaledObjectsExist(client: Client, schema: string, table: string): Promise<boolean> {
+  const names = scaledStorageNames(table);
+  const res = await client.query(
+    `SELECT (SELECT count(*) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2 AND r.rulename = $3)::int AS rules,
+            (SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2 AND g.tgname = $4)::int AS triggers,
+            (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = $1 AND p.proname = ANY($5))::int AS functions`,
+    [schema, table, names.rule, names.trigger, [names.scaleFunction, names.rejectFunction, names.insertFunction]],
+  );
+  const r = res.rows[0];
+  return r.rules === 1 && r.triggers === 1 && r.functions === 3;
+}
+
+/**
+ * Switching a table between numeric and scaled storage. Without rows it is done (drop the empty one, create the
+ * other, in the same transaction). With rows it is refused, whatever the stack says: converting is a migration that
+ * must be checked, not a side effect of `pulumi up` (README "Storage": the steps).
+ */
+async function storageSwitch(client: Client, schema: string, t: HypertableSpec, from: string, to: string, statements: string[]): Promise<TablePlan> {
+  const holder = from === "scaled" ? storageTableName(t.name) : t.name;
+  const rows = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualifiedName(schema, holder)}) AS any`);
+  if (!rows.rows[0].any) return { statements, refusals: [] };
+  const q = qualifiedName(schema, t.name);
+  const old = `${t.name}_${from}_old`;
+  return {
+    statements: [],
+    refusals: [
+      `${schema}.${t.name}: the model stores it ${to} but the database holds it ${from}, with rows; a table that holds rows is never converted automatically. ` +
+        `To migrate: stop the writers; ALTER ${from === "scaled" ? "VIEW" : "TABLE"} ${q} RENAME TO ${old}${from === "scaled" ? ` (and ALTER TABLE ${qualifiedName(schema, storageTableName(t.name))} RENAME TO ${old}_data)` : ""}; ` +
+        `run pulumi up (it creates the ${to} table); copy the rows chunk by chunk with INSERT INTO ${q} SELECT * FROM ${qualifiedName(schema, old)} WHERE <time range>, ` +
+        `checking per range that count(*) and the sum of every numeric column are equal in both; then DROP the old one and start the writers (README "Storage"). ` +
+        `Or keep storage ${from} for this table.`,
+    ],
+  };
 }
 
 /**
@@ -321,9 +409,23 @@ export async function applyTable(client: Client, schema: string, t: HypertableSp
   return plan.statements;
 }
 
+/**
+ * The hypertable a table's policies belong to: the table itself, or, for a scaled table (a view named as the table),
+ * its physical `<table>_scaled`. Resolved here rather than in the resources' inputs, so a numeric table's policy
+ * resources keep their inputs and a storage switch needs no policy replacement.
+ */
+export async function policyHypertable(client: Client, schema: string, table: string): Promise<string> {
+  const res = await client.query(
+    `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, table],
+  );
+  return res.rows[0]?.relkind === "v" ? storageTableName(table) : table;
+}
+
 /** The statements that would bring the table's policy to the model. */
 export async function planLivePolicy(client: Client, schema: string, table: string, p: PolicySpec): Promise<string[]> {
-  return planPolicy(schema, table, p, await inspectPolicy(client, schema, table, p.kind));
+  const hypertable = await policyHypertable(client, schema, table);
+  return planPolicy(schema, hypertable, p, await inspectPolicy(client, schema, hypertable, p.kind));
 }
 
 /** Adds the policy, or changes its setting in place (alter_job) when it differs; returns the statements run. */
@@ -342,7 +444,8 @@ async function isHypertable(client: Client, schema: string, table: string): Prom
 }
 
 /** Removes the table's policy of `kind` if there is one (and the hypertable still exists); never touches rows. */
-export async function removePolicy(client: Client, schema: string, table: string, kind: PolicyKind): Promise<string[]> {
+export async function removePolicy(client: Client, schema: string, modelTable: string, kind: PolicyKind): Promise<string[]> {
+  const table = await policyHypertable(client, schema, modelTable);
   if (!(await isHypertable(client, schema, table))) return [];
   if (!(await inspectPolicy(client, schema, table, kind))) return [];
   const statements = [removePolicySql(schema, table, kind)];
@@ -350,9 +453,10 @@ export async function removePolicy(client: Client, schema: string, table: string
   return statements;
 }
 
-/** Drops the table and its rows. Only called when the stack opted in (`destroyDropsTables`). */
+/** Drops the table and its rows (a scaled one's view, functions and storage). Only called when the stack opted in (`destroyDropsTables`). */
 export async function dropTable(client: Client, schema: string, table: string): Promise<string[]> {
-  const statements = [dropTableSql(schema, table)];
+  const live = await inspectTable(client, schema, table);
+  const statements = live?.relkind === "v" ? dropScaledStorageSql(schema, table) : [dropTableSql(schema, table)];
   await runStatements(client, statements);
   return statements;
 }
