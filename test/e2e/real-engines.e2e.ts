@@ -41,6 +41,7 @@ import {
   type TableSpec,
 } from "../../components/database/model";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
+import { storageTableName } from "../../components/database/scaled";
 import { dockerHost, engineFromEnv, exec, podmanHasSystemd, type EngineName, type ExecError } from "./engine";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -50,8 +51,12 @@ const ENGINE: EngineName = engineFromEnv();
 const READY_TIMEOUT = { config: "3min", ms: 3 * 60_000 };
 /** restore-backup.sh's default side database, passed explicitly. */
 const SIDE_DB = "crypto_scout_restore";
+/** One ticker table in scaled storage (README "Storage"), so the real providers run both storages. */
+const STORAGE = { bybit_spot_tickers_btc_usdt: { storage: "scaled" } } as const;
 /** The model the program deploys; every table in it gets a row, a policy check and a row-count comparison. */
-const TABLES: readonly TableSpec[] = CRYPTO_SCOUT_TABLES;
+const TABLES: readonly TableSpec[] = applyTableOverrides("tables", STORAGE, CRYPTO_SCOUT_TABLES);
+/** The hypertable behind a table: itself, or a scaled table's physical `<table>_scaled`. */
+const hypertableName = (t: TableSpec): string => (t.storage === "scaled" ? storageTableName(t.name) : t.name);
 const SCHEMA = DEFAULT_SCHEMA;
 /** TimescaleDB job procedures per policy kind, with the config key that holds the model's setting. */
 const POLICY_JOBS = [
@@ -149,6 +154,8 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     const host = dockerHost(ENGINE);
     if (ENGINE === "podman" && host) config["docker:host"] = { value: host };
     await run.stack.setAllConfig(config);
+    // As a user would: pulumi config set --path 'tables.<table>.storage' scaled.
+    for (const [table, { storage }] of Object.entries(STORAGE)) await run.stack.setConfig(`${PROJECT}:tables.${table}.storage`, { value: storage }, true);
     log(`stack ${id} in ${run.projectDir}, state in ${run.backendDir}, port ${hostPort}` +
       (ENGINE === "podman" ? `, docker:host ${host}, systemd ${systemd ? "yes" : "no (no health status)"}` : ""));
   });
@@ -250,7 +257,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
         const sql = await (await fetch(endpoints.sqlExporter)).text();
         assert.match(pg, /^pg_up 1$/m, "postgres_exporter reaches the server as the monitoring role");
         assert.match(pg, /^pg_stat_statements_calls_total\{/m, "pg_stat_statements is preloaded and created");
-        for (const table of TABLES) assert.match(sql, new RegExp(`^timescaledb_hypertable_size_bytes\\{[^}]*hypertable="${table.name}"`, "m"), table.name);
+        for (const table of TABLES) assert.match(sql, new RegExp(`^timescaledb_hypertable_size_bytes\\{[^}]*hypertable="${hypertableName(table)}"`, "m"), table.name);
         assert.match(sql, /^crypto_scout_database_size_budget_bytes /m);
         log(`metrics: ${endpoints.postgresExporter}, ${endpoints.sqlExporter}`);
         break;
@@ -269,7 +276,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
   it("7. a new retention for one table is exactly one in-place update", async function () {
     const table = TABLES[0];
     const retention = parseInterval(table.retention)?.text === "400 days" ? "401 days" : "400 days";
-    const overrides = { [table.name]: { retention } };
+    const overrides = { ...STORAGE, [table.name]: { retention } };
     // As the README's runbook does it: pulumi config set --path 'tables.<table>.retention' '<interval>'.
     await theStack().setConfig(`${PROJECT}:tables.${table.name}.retention`, { value: retention }, true);
     const stored = await theStack().getConfig(`${PROJECT}:tables`);
@@ -282,7 +289,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     assert.deepEqual(changes(up.summary.resourceChanges ?? {}), { update: 1 }, `up: ${JSON.stringify(up.summary.resourceChanges)}`);
 
     // The same job, altered in place; every other job as before.
-    const jobIds = await assertPolicyJobs(applyTableOverrides("tables", overrides, TABLES));
+    const jobIds = await assertPolicyJobs(applyTableOverrides("tables", overrides, CRYPTO_SCOUT_TABLES));
     assert.deepEqual(jobIds, e2e().jobIds, "job ids are unchanged");
     log(`${table.name} retention is now ${retention} (job ${jobIds.get(`${table.name}/policy_retention`)})`);
   });
@@ -322,7 +329,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     const hypertables = await withClient({ ...live, database: SIDE_DB }, (c) =>
       c.query("SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_schema = $1", [SCHEMA]),
     );
-    assert.deepEqual(hypertables.rows.map((r) => String(r.hypertable_name)).sort(), TABLES.map((t) => t.name).sort(), "the copy's hypertables");
+    assert.deepEqual(hypertables.rows.map((r) => String(r.hypertable_name)).sort(), TABLES.map(hypertableName).sort(), "the copy's hypertables");
     log(`restored ${path.basename(dumpFile)} into ${SIDE_DB}: ${JSON.stringify(Object.fromEntries(sideCounts))}`);
 
     // README: drop the side database afterwards. It must go before destroy: the copy carries the writer's and reader's
@@ -631,11 +638,11 @@ async function assertPolicyJobs(tables: readonly TableSpec[]): Promise<Map<strin
       assert.ok(!jobs.has(key), `one job ${key}`);
       jobs.set(key, { id: Number(row.job_id), config: row.config ?? {} });
     }
-    const expected = tables.flatMap((t) => POLICY_JOBS.map((p) => `${t.name}/${p.proc}`)).sort();
+    const expected = tables.flatMap((t) => POLICY_JOBS.map((p) => `${hypertableName(t)}/${p.proc}`)).sort();
     assert.deepEqual([...jobs.keys()].sort(), expected, `the ${expected.length} policy jobs in ${SCHEMA}`);
     for (const table of tables) {
       for (const policy of POLICY_JOBS) {
-        const key = `${table.name}/${policy.proc}`;
+        const key = `${hypertableName(table)}/${policy.proc}`;
         const actual = jobs.get(key)?.config[policy.key];
         const wanted = policy.expected(table);
         if (policy.interval) {
