@@ -1,8 +1,9 @@
 /**
  * Scaled storage (issue #11): a table whose NUMERIC(p,s) columns are stored as integers holding value × 10^s
- * (INTEGER when p <= 9, else BIGINT), so TimescaleDB's delta codecs compress them (~10 B/row instead of ~26 B/row for
- * a ticker table), behind a view that keeps the seed's table name, column names, NUMERIC(p,s) types and column order.
- * The collector and analysts keep their SQL; only the storage changes. Pure functions, no database access.
+ * (INTEGER when p <= 9, else BIGINT), so TimescaleDB compresses them with its integer delta codecs (it has none for
+ * NUMERIC; scripts/bench-storage.ts measures the difference), behind a view that keeps the seed's table name, column
+ * names, NUMERIC(p,s) types and column order. The collector and analysts keep their SQL; only the storage changes.
+ * Pure functions, no database access: they also run inside the dynamic providers.
  *
  * Objects of a table `t` in schema `s` (all in `s`; `t` is at most 55 characters, so every name fits 63):
  *   t_id_seq    the seed's sequence name (grants target `sequenceNames`), OWNED BY t_scaled.id;
@@ -19,13 +20,17 @@
  * Why a rule for INSERT and a trigger only for COPY (measured on the embedded engine, 20,000-row INSERT ... SELECT):
  * a row-level INSTEAD OF trigger runs one plpgsql call and one executor start per row, 705 ms against 129 ms for the
  * same rows into the NUMERIC table (18 % of the rate); the rule rewrites the statement into one set-based INSERT
- * into the hypertable, 110 ms (faster than direct: BIGINT rows are cheaper to form than NUMERIC ones). COPY into a
- * view needs an INSTEAD OF INSERT trigger (rules do not apply to COPY); the rule wins for INSERT (the rewriter runs
- * first), so the trigger fires for COPY only. Both produce the same rows through the same `t_scale` calls.
+ * into the hypertable, about 140 ms against 110 ms (79 %: the conversions and range checks). Through the collector's
+ * multi-row INSERTs with bind parameters, where parsing and binding dominate, the view takes 92-96 % of the NUMERIC
+ * table's rate (scripts/bench-storage.ts; 89-90 % on native PostgreSQL 15 without TimescaleDB). COPY into a view
+ * needs an INSTEAD OF INSERT trigger (rules do not apply to COPY); the rule wins for INSERT (the rewriter runs first),
+ * so the trigger fires for COPY only. Both produce the same rows through the same `t_scale` calls.
  *
- * Semantics, as verified on PostgreSQL 17 + TimescaleDB 2.23 (test/database/scaled.test.ts):
+ * Semantics, as verified on PostgreSQL 17 + TimescaleDB 2.23 (test/database/scaled.test.ts; COPY, which crashes the
+ * embedded engine, on PostgreSQL 15 without TimescaleDB):
  * - What is written is what a NUMERIC(p,s) column stores: INSERT coerces every value to the view column's type
- *   including its typmod before the rule applies (and COPY's input function does the same), so PostgreSQL itself
+ *   including its typmod before the rule applies (and COPY applies the view's defaults and runs each column's input
+ *   function with its typmod before the trigger), so PostgreSQL itself
  *   rounds half away from zero to s digits and rejects too many digits with its own "numeric field overflow" error.
  *   `(v * 10^s)::bigint` is then exact.
  * - A value whose scaled integer does not fit the integer type (|v| > 92233720368547758.07 for NUMERIC(20,2); only
@@ -43,7 +48,9 @@
  *   revoke it); they compute or raise, nothing else.
  * - Differences from a plain table: INSERT ... ON CONFLICT is refused on a view with an INSERT rule; UPDATE of a scaled
  *   column is refused (DELETE, and UPDATE of the other columns, go through the view as through any simple view).
- *   NaN is refused (above).
+ *   NaN is refused (above). Reads compute each scaled value per reference (an aggregate over a scaled column costs a
+ *   NUMERIC multiplication per row; measured +23 % on native PostgreSQL, about x2 on the embedded WebAssembly engine),
+ *   and a predicate on a scaled column cannot use an index on the physical column.
  */
 import { canonicalType, isIdentifier, isSerial, type ColumnSpec, type HypertableSpec } from "./model";
 import { compressionSql, createHypertableSql, createIndexSql, createTableSql, ident, literal, qualified, typeSql } from "./sql";
@@ -224,11 +231,7 @@ export function createScaledStorageSql(schema: string, t: HypertableSpec): strin
   const columnList = columns.map((c) => ident(c.name)).join(", ");
   const relation = `${schema}.${t.name}`;
 
-  const sequences = columns.flatMap((c) =>
-    c.sequence
-      ? [`CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, c.sequence)} AS ${c.type}`]
-      : [],
-  );
+  const sequences = columns.flatMap((c) => (c.sequence ? [`CREATE SEQUENCE IF NOT EXISTS ${qualified(schema, c.sequence)} AS ${c.type}`] : []));
   const owned = columns.flatMap((c) => (c.sequence ? [`ALTER SEQUENCE ${qualified(schema, c.sequence)} OWNED BY ${physicalName}.${ident(c.name)}`] : []));
 
   const reject =
@@ -249,11 +252,15 @@ END
   // `RETURN expr` (an SQL-standard body) is parsed once, at creation, so the caller's search_path cannot change what
   // it calls, and the planner still inlines it. VOLATILE because it calls the (volatile) reject function: an
   // IMMUTABLE function may not be inlined when its body is volatile, and an immutable reject call with constant
-  // arguments would be evaluated (and raise) while planning a CASE branch that is never taken.
+  // arguments would be evaluated (and raise) while planning a CASE branch that is never taken. The range test comes
+  // first (NULL fails it and falls through to the NULL branch): it is what every value pays. It costs about a fifth
+  // of a set-based INSERT ... SELECT through the view (measured: 40,000 rows 255-265 ms with it, 213-218 ms without,
+  // 213-226 ms into the NUMERIC table); without it an out-of-range value fails with PostgreSQL's bare "bigint out of
+  // range" (also 22003), naming neither table nor column.
   const scale =
     `CREATE OR REPLACE FUNCTION ${scaleFn}(value numeric, factor numeric, low numeric, high numeric, column_name text) RETURNS bigint\n` +
     `LANGUAGE sql VOLATILE\n` +
-    `RETURN CASE WHEN value IS NULL THEN NULL::bigint WHEN value BETWEEN low AND high THEN (value * factor)::bigint ` +
+    `RETURN CASE WHEN value BETWEEN low AND high THEN (value * factor)::bigint WHEN value IS NULL THEN NULL::bigint ` +
     `ELSE ${rejectFn}(column_name, value, low, high) END`;
 
   const viewSql =
