@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec, validateModel, type TableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
-import { applyDatabase, applyPolicy, applyTable, dropTable, planLivePolicy, planLiveTable, removePolicy } from "../../components/database/providers/live";
+import { applyDatabase, applyPolicy, applyTable, dropTable, planLivePolicy, planLiveTable, removePolicy, storageMigrationRenames } from "../../components/database/providers/live";
 import { hypertableProvider } from "../../components/database/providers/hypertable";
 import { loadSettings } from "../../components/config/settings";
 import { stackConfigSource } from "../../components/config/stack-files";
@@ -101,10 +101,44 @@ describe("storage on TimescaleDB: what pulumi up and the schema CLI do", functio
     const olds = { ...conn, schema, table: hypertableSpec(t), destroyDropsTables: false };
     const news = { ...olds, table: hypertableSpec(scaled(t)) };
     await assert.rejects(hypertableProvider.diff!(`${schema}.${t.name}`, olds, news), (e: Error) => {
-      assert.match(e.message, /^Refused to change the schema; nothing was applied:\n- \S+\.bybit_spot_tickers_btc_usdt: the model stores it scaled but the database holds it numeric, with rows; .*ALTER TABLE .* RENAME TO bybit_spot_tickers_btc_usdt_numeric_old; run pulumi up .*count\(\*\) and the sum of every numeric column/);
+      assert.match(e.message, /^Refused to change the schema; nothing was applied:\n- \S+\.bybit_spot_tickers_btc_usdt: the model stores it scaled but the database holds it numeric, with rows; .*ALTER TABLE .* RENAME TO bybit_spot_tickers_btc_usdt_numeric_old; ALTER INDEX .* RENAME TO idx_bybit_spot_tickers_btc_usdt_timestamp_old; run pulumi up .*count\(\*\) and the sum of every numeric column/);
       return true;
     });
     assert.equal((await query(`SELECT count(*)::int AS n FROM ${schema}.${t.name}`))[0].n, 5, "no row lost");
+  });
+
+  it("the migration the refusal describes works: numeric with rows to scaled, range by range, verified exactly, and back", async () => {
+    const schema = freshSchema("mig");
+    const sums = `count(*)::text || '/' || sum(last_price)::text || '/' || sum(volume_24h)::text || '/' || sum(turnover_24h)::text || '/' || sum(price_24h_pcnt)::text || '/' || coalesce(sum(usd_index_price), 0)::text AS s`;
+    const migrate = async (from: "numeric" | "scaled", to: TableSpec) => {
+      await withDb(async (c) => {
+        const { old, renames } = storageMigrationRenames(schema, hypertableSpec(to), from);
+        for (const r of renames) await c.query(r);
+        await applyTable(c, schema, hypertableSpec(to)); // pulumi up
+        for (const p of tablePolicies(to)) await applyPolicy(c, schema, to.name, p);
+        for (const day of [0, 1, 2]) {
+          const range = `"timestamp" >= now() - INTERVAL '${day + 1} days' AND "timestamp" < now() - INTERVAL '${day} days'`;
+          await c.query(`INSERT INTO ${schema}.${to.name} SELECT * FROM ${schema}.${old} WHERE ${range}`);
+          const [a, b] = [await c.query(`SELECT ${sums} FROM ${schema}.${old} WHERE ${range}`), await c.query(`SELECT ${sums} FROM ${schema}.${to.name} WHERE ${range}`)];
+          assert.equal(b.rows[0].s, a.rows[0].s, `day ${day}: rows and sums equal`);
+        }
+        await c.query(`SELECT setval('${schema}.${to.name}_id_seq', (SELECT max(id) FROM ${schema}.${to.name}))`);
+        await c.query(from === "scaled" ? `DROP VIEW ${schema}.${old}` : `DROP TABLE ${schema}.${old}`);
+        if (from === "scaled") await c.query(`DROP TABLE ${schema}.${old}_data`);
+        assert.deepEqual(await planLiveTable(c, schema, hypertableSpec(to)), { statements: [], refusals: [] }, "then pulumi up has nothing to do");
+        await c.query(collectorInsertSql(schema, to.name, 1, 0.01)); // the writers go on, with fresh ids
+      });
+    };
+    await withDb(async (c) => {
+      await applyDatabase(c, schema);
+      await applyTable(c, schema, hypertableSpec(BTC));
+      await c.query(collectorInsertSql(schema, BTC.name, 30, 2.9));
+    });
+    await migrate("numeric", scaled(BTC));
+    await migrate("scaled", BTC);
+    const [{ n, ids }] = await query<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${schema}.${BTC.name}`);
+    assert.deepEqual([n, ids], [32, 32], "every row kept, ids unique");
+    assert.equal(Object.keys(await policyJobs(schema)).length, 3);
   });
 
   it("the other way: a scaled table with rows is not turned back into a numeric one", async () => {
@@ -115,7 +149,7 @@ describe("storage on TimescaleDB: what pulumi up and the schema CLI do", functio
       await c.query(collectorInsertSql(schema, BTC.name, 3, 1));
       const plan = await planLiveTable(c, schema, hypertableSpec(BTC));
       assert.deepEqual(plan.statements, []);
-      assert.match(plan.refusals[0], /the model stores it numeric but the database holds it scaled, with rows; .*ALTER VIEW .* RENAME TO bybit_spot_tickers_btc_usdt_scaled_old \(and ALTER TABLE .*_scaled" RENAME TO bybit_spot_tickers_btc_usdt_scaled_old_data\)/);
+      assert.match(plan.refusals[0], /the model stores it numeric but the database holds it scaled, with rows; .*ALTER VIEW .* RENAME TO bybit_spot_tickers_btc_usdt_scaled_old; ALTER TABLE .*_scaled" RENAME TO bybit_spot_tickers_btc_usdt_scaled_old_data; ALTER INDEX .*"idx_bybit_spot_tickers_btc_usdt_timestamp" RENAME TO idx_bybit_spot_tickers_btc_usdt_timestamp_old; ALTER SEQUENCE .*"bybit_spot_tickers_btc_usdt_id_seq" RENAME TO bybit_spot_tickers_btc_usdt_scaled_old_id_seq; run pulumi up/);
     });
   });
 

@@ -376,23 +376,40 @@ async function scaledObjectsExist(client: Client, schema: string, table: string)
 }
 
 /**
+ * The first step of migrating a table with rows to the other storage: move the old one out of the new one's way, its
+ * name, the model's index names (per schema) and, when a numeric table is to be made again, the seed's sequence name
+ * (a BIGSERIAL would otherwise get `<table>_id_seq1`, which no grant names). Named in the refusal; tested by running it.
+ */
+export function storageMigrationRenames(schema: string, t: HypertableSpec, from: "numeric" | "scaled"): { old: string; renames: string[] } {
+  const q = qualifiedName(schema, t.name);
+  const old = `${t.name}_${from}_old`;
+  const renames = [
+    from === "scaled" ? `ALTER VIEW ${q} RENAME TO ${old}` : `ALTER TABLE ${q} RENAME TO ${old}`,
+    ...(from === "scaled" ? [`ALTER TABLE ${qualifiedName(schema, storageTableName(t.name))} RENAME TO ${old}_data`] : []),
+    ...t.indexes.map((i) => `ALTER INDEX ${qualifiedName(schema, i.name)} RENAME TO ${i.name}_old`),
+    ...(from === "scaled" ? t.columns.filter((c) => /serial/i.test(c.type)).map((c) => `ALTER SEQUENCE ${qualifiedName(schema, `${t.name}_${c.name}_seq`)} RENAME TO ${old}_${c.name}_seq`) : []),
+  ];
+  return { old, renames };
+}
+
+/**
  * Switching a table between numeric and scaled storage. Without rows it is done (drop the empty one, create the
  * other, in the same transaction). With rows it is refused, whatever the stack says: converting is a migration that
  * must be checked, not a side effect of `pulumi up` (README "Storage": the steps).
  */
-async function storageSwitch(client: Client, schema: string, t: HypertableSpec, from: string, to: string, statements: string[]): Promise<TablePlan> {
+async function storageSwitch(client: Client, schema: string, t: HypertableSpec, from: "numeric" | "scaled", to: string, statements: string[]): Promise<TablePlan> {
   const holder = from === "scaled" ? storageTableName(t.name) : t.name;
   const rows = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualifiedName(schema, holder)}) AS any`);
   if (!rows.rows[0].any) return { statements, refusals: [] };
   const q = qualifiedName(schema, t.name);
-  const old = `${t.name}_${from}_old`;
+  const { old, renames } = storageMigrationRenames(schema, t, from);
   return {
     statements: [],
     refusals: [
       `${schema}.${t.name}: the model stores it ${to} but the database holds it ${from}, with rows; a table that holds rows is never converted automatically. ` +
-        `To migrate: stop the writers; ALTER ${from === "scaled" ? "VIEW" : "TABLE"} ${q} RENAME TO ${old}${from === "scaled" ? ` (and ALTER TABLE ${qualifiedName(schema, storageTableName(t.name))} RENAME TO ${old}_data)` : ""}; ` +
-        `run pulumi up (it creates the ${to} table); copy the rows chunk by chunk with INSERT INTO ${q} SELECT * FROM ${qualifiedName(schema, old)} WHERE <time range>, ` +
-        `checking per range that count(*) and the sum of every numeric column are equal in both; then DROP the old one and start the writers (README "Storage"). ` +
+        `To migrate: stop the writers; ${renames.join("; ")}; ` +
+        `run pulumi up (it creates the ${to} table); copy the rows range by range with INSERT INTO ${q} SELECT * FROM ${qualifiedName(schema, old)} WHERE <time range>, ` +
+        `checking per range that count(*) and the sum of every numeric column are equal in both; set the id sequence past max(id); then DROP the old one and start the writers (README "Storage"). ` +
         `Or keep storage ${from} for this table.`,
     ],
   };
