@@ -17,18 +17,10 @@ import { main } from "../../scripts/schema";
 import { loadSettings } from "../../components/config/settings";
 import { PROJECT, stackConfig } from "../../components/config/stack-files";
 import { escapeRegExp } from "../support/timescale";
+import { pg15Missing, startPg15, type Pg15 } from "../support/pg15";
 
-const PG15_BIN = "/usr/lib/postgresql/15/bin";
 const USER = "tls_tester";
 const PASSWORD = "s3cret:pw";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function openssl(cwd: string, ...args: string[]): void {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
@@ -48,11 +40,9 @@ function makeServerCert(dir: string, ca: string): void {
 
 describe("TLS: the URL's sslmode and sslrootcert, with libpq's meaning", function () {
   this.timeout(20_000);
+  let server: Pg15 | undefined;
   let dir: string;
-  let pgdata: string;
   let port: number;
-  let started = false;
-  let asPostgres: { uid?: number; gid?: number } = {};
   const url = (host: string, query: string) => `postgresql://${USER}:${encodeURIComponent(PASSWORD)}@${host}:${port}/postgres${query ? `?${query}` : ""}`;
   const ca = () => path.join(dir, "ca.crt");
   const wrongCa = () => path.join(dir, "wrong-ca.crt");
@@ -69,55 +59,34 @@ describe("TLS: the URL's sslmode and sslrootcert, with libpq's meaning", functio
   };
 
   before(async function () {
-    if (!fs.existsSync(path.join(PG15_BIN, "initdb"))) {
-      console.log(`      SKIPPED (not run, not passed): no ${PG15_BIN}/initdb; apt-get install postgresql-15 to run it`);
+    const missing = pg15Missing();
+    if (missing) {
+      console.log(`      SKIPPED (not run, not passed): ${missing}`);
       this.skip();
     }
     if (!fs.existsSync("/usr/bin/openssl") && !process.env.PATH?.split(":").some((d) => fs.existsSync(path.join(d, "openssl")))) {
       console.log("      SKIPPED (not run, not passed): no openssl CLI to make the test certificates");
       this.skip();
     }
-    if (process.getuid?.() === 0) asPostgres = { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) };
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg15-tls-test-"));
-    fs.chmodSync(dir, 0o755);
-    makeCa(dir, "ca");
-    makeCa(dir, "wrong-ca");
-    makeServerCert(dir, "ca");
-    pgdata = path.join(dir, "data");
-    fs.writeFileSync(path.join(dir, "pw"), `${PASSWORD}\n`);
-    // postgres refuses to run as root, and wants its key readable by itself only.
-    for (const f of ["server.crt", "server.key", "ca.crt", "pw"]) {
-      fs.chmodSync(path.join(dir, f), 0o600);
-      if (asPostgres.uid !== undefined) fs.chownSync(path.join(dir, f), asPostgres.uid, asPostgres.gid as number);
-    }
-    if (asPostgres.uid !== undefined) fs.chownSync(dir, asPostgres.uid, asPostgres.gid as number);
-    const run = (bin: string, args: string[]) => execFileSync(path.join(PG15_BIN, bin), args, { stdio: ["ignore", "ignore", "pipe"], ...asPostgres });
-    run("initdb", ["-D", pgdata, "-U", USER, "--pwfile", path.join(dir, "pw"), "-A", "scram-sha-256", "--no-sync", "-E", "UTF8", "--locale", "C"]);
-    fs.writeFileSync(path.join(pgdata, "pg_hba.conf"), `hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n`);
-    port = await freePort();
-    const conf = [
-      `port = ${port}`,
-      "listen_addresses = '127.0.0.1'",
-      `unix_socket_directories = '${dir}'`,
-      "ssl = on",
-      `ssl_cert_file = '${path.join(dir, "server.crt")}'`,
-      `ssl_key_file = '${path.join(dir, "server.key")}'`,
-      "fsync = off",
-    ];
-    fs.appendFileSync(path.join(pgdata, "postgresql.conf"), `\n${conf.join("\n")}\n`);
-    run("pg_ctl", ["-D", pgdata, "-l", path.join(dir, "server.log"), "-w", "-t", "15", "start"]);
-    started = true;
+    server = await startPg15({
+      user: USER,
+      password: PASSWORD,
+      prepare: (pg, pgdata) => {
+        makeCa(pg.dir, "ca");
+        makeCa(pg.dir, "wrong-ca");
+        makeServerCert(pg.dir, "ca");
+        for (const f of ["server.crt", "server.key", "ca.crt"]) pg.own(path.join(pg.dir, f));
+        fs.writeFileSync(path.join(pgdata, "pg_hba.conf"), `hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n`);
+        const ssl = ["ssl = on", `ssl_cert_file = '${path.join(pg.dir, "server.crt")}'`, `ssl_key_file = '${path.join(pg.dir, "server.key")}'`];
+        fs.appendFileSync(path.join(pgdata, "postgresql.conf"), `\n${ssl.join("\n")}\n`);
+      },
+    });
+    dir = server.dir;
+    port = server.port;
   });
 
   after(function () {
-    if (started) {
-      try {
-        execFileSync(path.join(PG15_BIN, "pg_ctl"), ["-D", pgdata, "-m", "immediate", "-w", "stop"], { stdio: "ignore", ...asPostgres });
-      } catch {
-        // already gone
-      }
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    server?.stop();
   });
 
   it("verify-full with the right CA connects, and the session is encrypted", async () => {
