@@ -196,7 +196,8 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const { hypertables, policies } = this.tablesAndPolicies(name, plan, connection, [extension, schema]);
     this.hypertables = hypertables;
     this.policies = policies;
-    const roles = this.rolesAndGrants(name, args, plan, pg, connection, schema, Object.values(hypertables));
+    const step: StepContext = { name, args, plan, pg, connection, schema };
+    const roles = this.rolesAndGrants(step, Object.values(hypertables));
 
     this.writerRole = roles.writer.name;
     this.readerRole = roles.reader.name;
@@ -212,7 +213,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
     this.readerConnectionUrl = url(this.readerRole, this.readerPassword);
     if (args.monitoring) {
       this.monitoringRoleName = args.monitoring.role ?? `${plan.schema}_monitor`;
-      const monitoring = this.monitoringObjects(name, args, plan, pg, connection, schema, this.monitoringRoleName);
+      const monitoring = this.monitoringObjects(step, this.monitoringRoleName);
       this.monitoringRole = monitoring.role.name;
       this.monitoringPassword = pulumi.secret(monitoring.password);
     }
@@ -234,15 +235,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
    * 6. Monitoring: pg_stat_statements, a login role with pg_monitor and CONNECT only (monitoring.ts), and the
    * backup-age function only that role may call.
    */
-  private monitoringObjects(
-    name: string,
-    args: DatabaseStageArgs,
-    plan: StagePlan,
-    pg: pulumi.CustomResourceOptions,
-    connection: ConnectionArgs,
-    schema: postgresql.Schema,
-    roleName: string,
-  ) {
+  private monitoringObjects({ name, args, plan, pg, connection, schema }: StepContext, roleName: string) {
     const database = this.readiness.database;
     // Attributes and grants; each grant's database is the stage's (from readiness), not the one named here.
     const privileges = monitoringPrivileges("");
@@ -364,15 +357,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
    * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords, their grants after
    * the tables they cover, and default privileges for tables added later.
    */
-  private rolesAndGrants(
-    name: string,
-    args: DatabaseStageArgs,
-    plan: StagePlan,
-    pg: pulumi.CustomResourceOptions,
-    connection: ConnectionArgs,
-    schema: postgresql.Schema,
-    hypertables: Hypertable[],
-  ) {
+  private rolesAndGrants({ name, args, plan, pg, connection, schema }: StepContext, hypertables: Hypertable[]) {
     const database = this.readiness.database;
     const covered = [schema, ...hypertables];
     const tableNames = plan.tables.map((t) => t.name);
@@ -468,6 +453,18 @@ class PrivilegeChains {
     this.last.set(kind, resource);
     return resource;
   }
+}
+
+/** What the steps after the schema share: names, arguments, the provider options, the connection, the schema. */
+interface StepContext {
+  readonly name: string;
+  readonly args: DatabaseStageArgs;
+  readonly plan: StagePlan;
+  /** `{ parent, provider }` for the postgresql resources. */
+  readonly pg: pulumi.CustomResourceOptions;
+  /** The dynamic resources' connection, from the readiness outputs. */
+  readonly connection: ConnectionArgs;
+  readonly schema: postgresql.Schema;
 }
 
 /** The stage's arguments, checked and with their defaults. */
