@@ -332,7 +332,7 @@ export function validateModel(tables: readonly TableSpec[]): void {
         fail(at("storage"), t.storage, "numeric for a table without NUMERIC(p,s) columns (scaled stores those as integers)");
       }
       // The view keeps the table's name; its storage is <table>_scaled, with the model's index names.
-      if (tableNames.has(`${t.name}_scaled`) || tables.some((o) => o.name === `${t.name}_scaled`)) fail(at("name"), t.name, `a name whose scaled storage (${t.name}_scaled) is not another table's`);
+      if (tables.some((o) => o.name === `${t.name}_scaled`)) fail(at("name"), t.name, `a name whose scaled storage (${t.name}_scaled) is not another table's`);
     }
   }
 }

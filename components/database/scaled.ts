@@ -219,6 +219,16 @@ function dollarQuoted(body: string, tag = "scaled"): string {
  * Re-running after chunks were compressed is fine as long as the compression settings are unchanged.
  */
 export function createScaledStorageSql(schema: string, t: HypertableSpec): string[] {
+  const { storage, view } = scaledStorageParts(schema, t);
+  return [...storage, ...view];
+}
+
+/**
+ * `createScaledStorageSql` in its two halves: `storage`, the sequences and the physical hypertable; `view`, the
+ * functions, the view, its defaults, trigger and rule (all CREATE OR REPLACE), which the hypertable provider re-runs
+ * when the view side differs from the model (providers/live.ts).
+ */
+export function scaledStorageParts(schema: string, t: HypertableSpec): { storage: string[]; view: string[] } {
   checkNames(schema, t.name);
   const names = scaledStorageNames(t.name);
   const columns = scaledColumns(t);
@@ -291,13 +301,15 @@ END
     `  VALUES (${values("NEW")})\n` +
     `  RETURNING ${columns.map((c) => readSql(c, `s.${ident(c.name)}`)).join(", ")}`;
 
-  return [
+  const storage = [
     ...sequences,
     createTableSql(schema, physical),
     ...owned,
     ...physical.indexes.map((idx) => createIndexSql(schema, physical, idx)),
     createHypertableSql(schema, physical),
     compressionSql(schema, physical),
+  ];
+  const viewSide = [
     reject,
     scale,
     `GRANT EXECUTE ON FUNCTION ${rejectFn}(text, numeric, numeric, numeric), ${scaleFn}(numeric, numeric, numeric, numeric, text) TO PUBLIC`,
@@ -308,6 +320,7 @@ END
     `CREATE OR REPLACE TRIGGER ${ident(names.trigger)} INSTEAD OF INSERT ON ${view} FOR EACH ROW EXECUTE FUNCTION ${insertFn}()`,
     rule,
   ];
+  return { storage, view: viewSide };
 }
 
 /**

@@ -17,7 +17,7 @@ import { applyDatabase, type Connection } from "../../components/database/provid
 import { planRole } from "../../components/database/providers/role";
 import { PRIVILEGES } from "../../components/database/database-stage";
 import { loadSerializedProvider, plain, runProgram, type ProgramRun } from "../support/program";
-import { collectorInsertSql, freshName, freshSchema, policyJobs, query, timescale, trackRole, withDb } from "../support/timescale";
+import { collectorInsertSql, isPglite, freshName, freshSchema, policyJobs, query, timescale, trackRole, withDb } from "../support/timescale";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
@@ -111,7 +111,7 @@ describe("external mode on TimescaleDB: the stage applied as an owner that is no
 
     const t = await timescale();
     // PGlite (embedded, or served behind TIMESCALE_URL) has one session whatever the login: roles are become, not logged in as.
-    const pglite = /emscripten|emcc/i.test((await query<{ v: string }>("SELECT version() AS v"))[0].v);
+    const pglite = await isPglite();
     const as = async <T>(role: string, password: string, fn: (c: Client) => Promise<T>): Promise<T> => {
       if (!pglite) {
         // A real server: log in with the role's own password.

@@ -31,7 +31,7 @@ import {
 } from "../../components/database/scaled";
 import { inspectTable, planLiveTable } from "../../components/database/providers/live";
 import { copyFrom } from "../support/copy";
-import { COLLECTOR_COLUMNS, collectorInsertSql, compressOldChunks, freshName, freshSchema, policyJobs, trackRole, withDb } from "../support/timescale";
+import { COLLECTOR_COLUMNS, collectorInsertSql, compressOldChunks, freshName, isPglite, freshSchema, policyJobs, trackRole, withDb } from "../support/timescale";
 
 const byName = (name: string): TableSpec => CRYPTO_SCOUT_TABLES.find((t) => t.name === name)!;
 const BTC = byName("bybit_spot_tickers_btc_usdt");
@@ -270,8 +270,8 @@ describe("scaled storage on TimescaleDB", function () {
 
   before(async () => {
     started = Date.now();
+    pglite = await isPglite();
     await withDb(async (c) => {
-      pglite = /emscripten|emcc/i.test((await c.query("SELECT version() AS v")).rows[0].v);
       await c.query(`CREATE SCHEMA ${ident(schema)}`);
       await c.query(`CREATE SCHEMA ${ident(reference)}`);
       for (const t of TABLES) {

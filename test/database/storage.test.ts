@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec, validateModel, type TableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
-import { applyDatabase, applyPolicy, applyTable, dropTable, planLivePolicy, planLiveTable, removePolicy, storageMigrationRenames } from "../../components/database/providers/live";
+import { applyDatabase, applyPolicy, applyTable, dropTable, planLivePolicy, planLiveTable, removePolicy, runStatements, storageMigrationRenames } from "../../components/database/providers/live";
 import { hypertableProvider } from "../../components/database/providers/hypertable";
 import { loadSettings } from "../../components/config/settings";
 import { stackConfigSource } from "../../components/config/stack-files";
@@ -154,6 +154,19 @@ describe("storage on TimescaleDB: what pulumi up and the schema CLI do", functio
     const [{ n, ids }] = await query<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${schema}.${BTC.name}`);
     assert.deepEqual([n, ids], [32, 32], "every row kept, ids unique");
     assert.equal(Object.keys(await policyJobs(schema)).length, 3);
+  });
+
+  it("a row written between the plan and the switch aborts it: nothing dropped", async () => {
+    const schema = freshSchema("race");
+    await withDb(async (c) => {
+      await applyDatabase(c, schema);
+      await applyTable(c, schema, hypertableSpec(BTC));
+      const plan = await planLiveTable(c, schema, hypertableSpec(scaled(BTC)));
+      assert.ok(plan.statements.some((x) => x.startsWith("DROP TABLE")), "the empty table would be dropped");
+      await c.query(collectorInsertSql(schema, BTC.name, 1, 0.01));
+      await assert.rejects(runStatements(c, plan.statements), /got rows while its storage was being switched; nothing was changed/);
+    });
+    assert.equal((await query(`SELECT count(*)::int AS n FROM ${schema}.${BTC.name}`))[0].n, 1);
   });
 
   it("the other way: a scaled table with rows is not turned back into a numeric one", async () => {

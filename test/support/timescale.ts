@@ -111,6 +111,15 @@ export async function withDb<T>(fn: (client: Client) => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * Whether the test server is PGlite (the embedded engine, or serve-timescale.ts behind TIMESCALE_URL): one session for
+ * every connection whatever the login, and no COPY FROM STDIN.
+ */
+export async function isPglite(): Promise<boolean> {
+  const [{ v }] = await query<{ v: string }>("SELECT version() AS v");
+  return /emscripten|emcc/i.test(v);
+}
+
 /** One query on a fresh client; the rows. */
 export async function query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
   return withDb(async (c) => (await c.query(sql, params)).rows as T[]);

@@ -7,17 +7,18 @@
  * nothing here holds state between calls.
  */
 import type { Client } from "pg";
-import type { HypertableSpec, TableSpec } from "../model";
+import { canonicalType, isSerial, type HypertableSpec, type TableSpec } from "../model";
 import { hostPort } from "../url";
-import { canonicalType } from "../model";
-import { createScaledStorageSql, dropScaledStorageSql, scaledStorageNames, scaledStorageSpec, storageTableName } from "../scaled";
+import { dropScaledStorageSql, scaledStorageNames, scaledStorageParts, scaledStorageSpec, storageTableName } from "../scaled";
 import {
   createExtensionSql,
   createSchemaSql,
   dropTableSql,
   parseCompressionColumns,
   planPolicy,
+  literal,
   planTable,
+  qualified,
   removePolicySql,
   tablePolicies,
   tableSql,
@@ -326,9 +327,10 @@ export async function planLiveTable(client: Client, schema: string, t: Hypertabl
  * table changed. A NUMERIC table of the same name is converted only when it holds no rows (`storageSwitch`).
  */
 async function planLiveScaled(client: Client, schema: string, t: HypertableSpec, live: LiveTable | undefined): Promise<TablePlan> {
-  const all = createScaledStorageSql(schema, t);
+  const parts = scaledStorageParts(schema, t);
+  const all = [...parts.storage, ...parts.view];
   if (live && (live.relkind === "r" || live.relkind === "p")) {
-    return storageSwitch(client, schema, t, "numeric", "scaled", [`DROP TABLE ${qualifiedName(schema, t.name)}`, ...all]);
+    return storageSwitch(client, schema, t, "numeric", "scaled", [`DROP TABLE ${qualified(schema, t.name)}`, ...all]);
   }
   if (live && live.relkind !== "v") {
     return { statements: [], refusals: [`${schema}.${t.name} exists but is neither a table nor a view (relkind ${live.relkind}); drop or rename it, then run again.`] };
@@ -338,25 +340,12 @@ async function planLiveScaled(client: Client, schema: string, t: HypertableSpec,
   if (!physical) return { statements: all, refusals: [] };
   const plan = planTable(schema, physicalSpec, physical);
   if (plan.refusals.length > 0) return plan;
-  const viewSql = all.slice(all.indexOf(compressionSqlOf(all)) + 1);
   const viewMatches =
     live !== undefined &&
     live.columns.length === t.columns.length &&
     t.columns.every((c, i) => live.columns[i].name === c.name && live.columns[i].type === canonicalType(c.type)) &&
     (await scaledObjectsExist(client, schema, t.name));
-  return { statements: plan.statements.length === 0 && viewMatches ? [] : [...plan.statements, ...viewSql], refusals: [] };
-}
-
-/** The compression statement in `createScaledStorageSql`'s list: everything after it is the view's side. */
-function compressionSqlOf(statements: readonly string[]): string {
-  const found = statements.find((s) => /^ALTER TABLE .* SET \(timescaledb\.compress,/.test(s));
-  if (!found) throw new Error("scaled storage SQL without its compression statement");
-  return found;
-}
-
-function qualifiedName(schema: string, name: string): string {
-  const { escapeIdentifier } = require("pg") as typeof import("pg");
-  return `${escapeIdentifier(schema)}.${escapeIdentifier(name)}`;
+  return { statements: plan.statements.length === 0 && viewMatches ? [] : [...plan.statements, ...parts.view], refusals: [] };
 }
 
 /** Whether the view's rule and trigger and the three functions of scaled storage exist. */
@@ -381,13 +370,13 @@ async function scaledObjectsExist(client: Client, schema: string, table: string)
  * (a BIGSERIAL would otherwise get `<table>_id_seq1`, which no grant names). Named in the refusal; tested by running it.
  */
 export function storageMigrationRenames(schema: string, t: HypertableSpec, from: "numeric" | "scaled"): { old: string; renames: string[] } {
-  const q = qualifiedName(schema, t.name);
+  const q = qualified(schema, t.name);
   const old = `${t.name}_${from}_old`;
   const renames = [
     from === "scaled" ? `ALTER VIEW ${q} RENAME TO ${old}` : `ALTER TABLE ${q} RENAME TO ${old}`,
-    ...(from === "scaled" ? [`ALTER TABLE ${qualifiedName(schema, storageTableName(t.name))} RENAME TO ${old}_data`] : []),
-    ...t.indexes.map((i) => `ALTER INDEX ${qualifiedName(schema, i.name)} RENAME TO ${i.name}_old`),
-    ...(from === "scaled" ? t.columns.filter((c) => /serial/i.test(c.type)).map((c) => `ALTER SEQUENCE ${qualifiedName(schema, `${t.name}_${c.name}_seq`)} RENAME TO ${old}_${c.name}_seq`) : []),
+    ...(from === "scaled" ? [`ALTER TABLE ${qualified(schema, storageTableName(t.name))} RENAME TO ${old}_data`] : []),
+    ...t.indexes.map((i) => `ALTER INDEX ${qualified(schema, i.name)} RENAME TO ${i.name}_old`),
+    ...(from === "scaled" ? t.columns.filter((c) => isSerial(c.type)).map((c) => `ALTER SEQUENCE ${qualified(schema, `${t.name}_${c.name}_seq`)} RENAME TO ${old}_${c.name}_seq`) : []),
   ];
   return { old, renames };
 }
@@ -399,16 +388,24 @@ export function storageMigrationRenames(schema: string, t: HypertableSpec, from:
  */
 async function storageSwitch(client: Client, schema: string, t: HypertableSpec, from: "numeric" | "scaled", to: string, statements: string[]): Promise<TablePlan> {
   const holder = from === "scaled" ? storageTableName(t.name) : t.name;
-  const rows = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualifiedName(schema, holder)}) AS any`);
-  if (!rows.rows[0].any) return { statements, refusals: [] };
-  const q = qualifiedName(schema, t.name);
+  const rows = await client.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, holder)}) AS any`);
+  if (!rows.rows[0].any) {
+    // Checked again inside the transaction that drops it, under a lock: a row written since the plan aborts the switch.
+    const held = qualified(schema, holder);
+    const guard = [
+      `LOCK TABLE ${held} IN ACCESS EXCLUSIVE MODE`,
+      `DO $guard$ BEGIN IF EXISTS (SELECT 1 FROM ${held}) THEN RAISE EXCEPTION ${literal(`${schema}.${holder} got rows while its storage was being switched; nothing was changed, run again`)}; END IF; END $guard$`,
+    ];
+    return { statements: [...guard, ...statements], refusals: [] };
+  }
+  const q = qualified(schema, t.name);
   const { old, renames } = storageMigrationRenames(schema, t, from);
   return {
     statements: [],
     refusals: [
       `${schema}.${t.name}: the model stores it ${to} but the database holds it ${from}, with rows; a table that holds rows is never converted automatically. ` +
         `To migrate: stop the writers; ${renames.join("; ")}; ` +
-        `run pulumi up (it creates the ${to} table); copy the rows range by range with INSERT INTO ${q} SELECT * FROM ${qualifiedName(schema, old)} WHERE <time range>, ` +
+        `run pulumi up (it creates the ${to} table); copy the rows range by range with INSERT INTO ${q} SELECT * FROM ${qualified(schema, old)} WHERE <time range>, ` +
         `checking per range that count(*) and the sum of every numeric column are equal in both; set the id sequence past max(id); then DROP the old one and start the writers (README "Storage"). ` +
         `Or keep storage ${from} for this table.`,
     ],
