@@ -31,7 +31,7 @@ import {
 } from "../../components/database/scaled";
 import { inspectTable, planLiveTable } from "../../components/database/providers/live";
 import { copyFrom } from "../support/copy";
-import { COLLECTOR_COLUMNS, collectorInsertSql, compressOldChunks, freshName, isPglite, freshSchema, policyJobs, trackRole, withDb } from "../support/timescale";
+import { COLLECTOR_COLUMNS, collectorInsertSql, compressOldChunks, freshName, grantSetRole, isPglite, freshSchema, policyJobs, trackRole, withDb } from "../support/timescale";
 
 const byName = (name: string): TableSpec => CRYPTO_SCOUT_TABLES.find((t) => t.name === name)!;
 const BTC = byName("bybit_spot_tickers_btc_usdt");
@@ -472,8 +472,8 @@ describe("scaled storage on TimescaleDB", function () {
       for (const role of [writer, reader]) {
         await c.query(`CREATE ROLE ${ident(role)} NOLOGIN`);
         await c.query(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)}`);
-        // The connecting role created them, so it holds ADMIN on them (PostgreSQL 16+): it may become them.
-        await c.query(`GRANT ${ident(role)} TO CURRENT_USER WITH INHERIT FALSE, SET TRUE`);
+        // The connecting role created them, so it may become them.
+        await grantSetRole(c, role);
       }
       await c.query(`GRANT INSERT ON ${view} TO ${ident(writer)}`);
       await c.query(`GRANT USAGE, SELECT ON SEQUENCE ${sequenceNames(BTC).map((s) => qualified(schema, s)).join(", ")} TO ${ident(writer)}`);

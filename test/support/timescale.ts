@@ -20,6 +20,7 @@
 import type { Client } from "pg";
 import type { Connection } from "../../components/database/providers/live";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
+import { ident } from "../../components/database/sql";
 import { serveTimescale } from "./serve-timescale";
 
 export interface TimescaleTarget extends Connection {
@@ -109,6 +110,17 @@ export async function withDb<T>(fn: (client: Client) => Promise<T>): Promise<T> 
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Let the connecting role SET ROLE to `role`, a role it created. PostgreSQL 16+ gives a role's creator ADMIN OPTION on
+ * it but no membership, so it grants itself SET without INHERIT. PostgreSQL 15, which TimescaleDB up to 2.2x still
+ * supports behind TIMESCALE_URL, has no `WITH INHERIT/SET` options: a plain membership grants SET there.
+ */
+export async function grantSetRole(client: Client, role: string): Promise<void> {
+  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  const grant = `GRANT ${ident(role)} TO CURRENT_USER`;
+  await client.query(Number(rows[0].v) >= 160000 ? `${grant} WITH INHERIT FALSE, SET TRUE` : grant);
 }
 
 /**
