@@ -329,6 +329,18 @@ async function run(conn: Connection, options: { rows: number; batch: number; sin
       log("");
       log(`rows identical through both interfaces (count, xor of row hashes and column sums equal); OHLC results identical (${ohlc[0].compressed.rows.length} buckets)`);
       log("insert rates: scaled/numeric columns are rate ratios (> 1: scaled faster); query times: < 1: scaled faster");
+      const scaledBytes = stats[1].after_compression_total_bytes / n;
+      const multi = storages[0].insertMs / storages[1].insertMs;
+      const singleRatio = single > 0 ? storages[0].singleMs / storages[1].singleMs : multi;
+      const ohlcRatio = ohlc[1].compressed.ms / ohlc[0].compressed.ms;
+      log(
+        "targets of issue #11: " +
+          [
+            `compressed <= 12 B/row: ${scaledBytes <= 12 ? "met" : "NOT met"} (${scaledBytes.toFixed(1)})`,
+            `inserts through the view >= 0.90 of the table's: ${Math.min(multi, singleRatio) >= 0.9 ? "met" : "NOT met"} (${multi.toFixed(2)} multi-row, ${singleRatio.toFixed(2)} single-row)`,
+            `OHLC through the view no slower: ${ohlcRatio <= 1 ? "met" : "NOT met"} (${ohlcRatio.toFixed(2)}x; README "Storage" says why)`,
+          ].join("; "),
+      );
       log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       if (!options.keep) for (const s of storages) await c.query(`DROP SCHEMA IF EXISTS ${ident(s.schema)} CASCADE`).catch(() => undefined);
