@@ -447,8 +447,8 @@ describe("scaled storage on TimescaleDB", function () {
       assert.deepEqual(rows, (await c.query(ohlc(reference))).rows);
       const latest = (s: string) => `SELECT "timestamp", last_price FROM ${qualified(s, BTC.name)} ORDER BY "timestamp" DESC LIMIT 3`;
       assert.deepEqual((await c.query(latest(schema))).rows, (await c.query(latest(reference))).rows);
-      // Usable, not chosen: a native server's statistics (autovacuum) may make a scan and a top-N sort of these few
-      // rows cheaper. With those discouraged, the plan takes the index only if the view lets the ORDER BY reach it.
+      // Usable, whatever the statistics make cheapest for these few rows: with scans and sorts discouraged, the plan
+      // takes the index in order only if the view lets the ORDER BY reach it.
       await c.query("BEGIN");
       try {
         await c.query("SET LOCAL enable_seqscan = off");
