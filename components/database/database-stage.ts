@@ -399,8 +399,9 @@ export class DatabaseStage extends pulumi.ComponentResource {
     // and PostgreSQL stores a verifier as it is (src/backend/libpq/crypt.c encrypt_password). Its read
     // (readRolePassword 610-669) hands back pg_shadow's passwd when the connecting role is a superuser and the state
     // holds a SCRAM-SHA-256 string: the same verifier, so a second `up` shows no diff. A stack whose state still holds
-    // the password in clear sees one in-place update of `password` (ALTER ROLE .. PASSWORD '<verifier>'); the password
-    // itself is unchanged, so logins keep working. With `superuser: false` the read returns the state as it is.
+    // the password in clear sees one in-place update of `password` (not ForceNew, 63-69; ALTER ROLE .. PASSWORD
+    // '<verifier>'); the password itself is unchanged, so logins keep working. With `superuser: false` the read
+    // returns the state as it is. test/database/role-passwords.test.ts runs these statements on a real server.
     const role = (suffix: string, roleName: string, password: pulumi.Output<string>): { name: pulumi.Output<string> } =>
       plan.owner
         ? // A server this stack does not own as superuser may have the role already: adopt it (providers/role.ts).
