@@ -45,8 +45,9 @@ const KILL_GRACE_MS = 5_000;
 export function exec(
   cmd: string,
   args: readonly string[],
-  opts: Bound & { env?: NodeJS.ProcessEnv; cwd?: string },
+  opts: Bound & { env?: NodeJS.ProcessEnv; cwd?: string; /** @default 5000 */ killGraceMs?: number },
 ): Promise<ExecResult> {
+  const grace = opts.killGraceMs ?? KILL_GRACE_MS;
   return new Promise((resolve, reject) => {
     let timedOut = false;
     let settled = false;
@@ -91,8 +92,8 @@ export function exec(
       setTimeout(() => {
         timedOut = true;
         child.kill("SIGTERM");
-        timers.push(setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS));
-        timers.push(setTimeout(() => settle(() => reject(timeoutError())), 2 * KILL_GRACE_MS));
+        timers.push(setTimeout(() => child.kill("SIGKILL"), grace));
+        timers.push(setTimeout(() => settle(() => reject(timeoutError())), 2 * grace));
       }, opts.timeoutMs),
     );
   });
