@@ -148,13 +148,13 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     };
     copyProgram(run.projectDir);
 
-    const workDir = run.projectDir;
+    const { projectDir: workDir, backendDir } = run;
     run.stack = await withDeadline(bound("setup: pulumi stack init", LIMIT.workspace), () =>
       LocalWorkspace.createOrSelectStack(
         { stackName: id, workDir },
         {
           envVars: {
-            PULUMI_BACKEND_URL: `file://${run?.backendDir}`,
+            PULUMI_BACKEND_URL: `file://${backendDir}`,
             PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
             PULUMI_SKIP_UPDATE_CHECK: "true",
           },
