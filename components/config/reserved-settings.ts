@@ -54,6 +54,14 @@ export function preloadList(value: string): string[] {
 
 const isOn = (value: string) => parseBool(value.trim()) === true;
 
+/**
+ * Sources of the reasons: the server image is timescale/timescaledb-docker's (Dockerfile `FROM postgres:<major>-alpine`)
+ * over docker-library/postgres, whose Dockerfile-alpine.template sets `listen_addresses = '*'` in the sample
+ * postgresql.conf (line 218) and compiles the socket directory to /var/run/postgresql (lines 123-125), and whose
+ * docker-entrypoint.sh runs every init step through `PGHOST= psql` (docker_process_sql), i.e. through that socket,
+ * against a temporary server started with the stack's own flags (docker_temp_server_start). PostgreSQL 15 itself
+ * showed the failures of ssl=on, the reserved connections and md5 (test/database/reserved-settings.test.ts).
+ */
 export const RESERVED_SETTINGS: readonly ReservedSetting[] = [
   {
     name: "port",
