@@ -259,6 +259,8 @@ describe("messages show no secret, and input errors are one line", () => {
     assert.equal(redactSecrets("postgresql://user:password@host:port/database"), "postgresql://user:password@host:port/database", "a placeholder stays");
     const m = refusal(() => loadSettings(source("prod", { backupSchedule: URL })));
     assert.ok(!m.includes(PASSWORD) && m.includes("tsdbadmin:***@db.example.com"), m);
+    const clear = refusal(() => loadSettings(source("prod", { backupEnabled: "false", monitoringEnabled: "false", databaseUrl: `postgresql://u@db.example.com/db?password=${PASSWORD}` })));
+    assert.equal(clear, "Invalid config 'databaseUrl': got \"postgresql://u@db.example.com/db?password=***\"; expected a secret: it holds a password, so set it with `pulumi config set --secret databaseUrl <url>` (it is in clear text in the stack file now).");
     const q = refusal(() => loadSettings(source("prod", { backupEnabled: "false", monitoringEnabled: "false", databaseUrl: `postgresql://u@db.example.com/db?password=${PASSWORD}&sslmode=disable` }, ["databaseUrl"])));
     assert.ok(!q.includes(PASSWORD), q);
   });

@@ -106,7 +106,8 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
   if (databaseUrl.encrypted) return { tlsDescription: describeTls(stackTls, "the stack's sslMode, unless the URL sets sslmode"), stackTls };
   const url = databaseUrl.value;
   if (typeof url !== "string") throw new ConfigError("databaseUrl", url, "a URL such as postgresql://user:password@host:5432/tsdb");
-  if (databaseUrl.secret === false && /^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url)) {
+  // A password in the userinfo, or as `?password=` (pg-connection-string copies every query parameter into the config).
+  if (databaseUrl.secret === false && (/^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url) || /[?&]password=[^&#]/i.test(url))) {
     throw new ConfigError(
       "databaseUrl",
       new RedactedValue(redactUrl(url)),
