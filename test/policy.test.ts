@@ -534,7 +534,7 @@ describe("policy pack: one broken variant per rule", () => {
       "crypto-scout-hypertable-cmc_fgi connects to db.example.com:5432 with sslmode=require; expected sslMode verify-full (or verify-ca) for a server across a network, or allowUnverifiedTls: true in this stack's policy config (policy/config/<stack>.json)",
     );
     assert.deepEqual(await evaluate("prod", resources, { "database-tls": { allowUnverifiedTls: true } }), []);
-    const plain = await subjects("prod", (await runProgram("prod", { databaseUrl: `${url}?sslmode=disable`, backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
+    const plain = await subjects("prod", (await runProgram("prod", { databaseUrl: `${url}?sslmode=disable`, sslMode: "disable", backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
     assert.match(only(await evaluate("prod", plain), "database-tls", plain.filter((r) => r.type === DYNAMIC).length)[0], / with sslmode=disable; /);
   });
 

@@ -8,13 +8,15 @@
  * namespace that the program does not read is refused (a typo would otherwise run the stack on the default).
  */
 import { isIP } from "node:net";
-import { ConfigError, parseDuration, parseSize, GiB, MiB } from "./units";
+import { ConfigError, HiddenValue, RedactedValue, parseDuration, parseSize, redactSecrets, GiB, MiB, TiB } from "./units";
 import { deepFreeze } from "../deep-freeze";
 import { backupScheduleRule, SCHEDULE_RULE } from "../backup/schedule";
 import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type ContainerEngine, type DataLocation } from "../docker-common";
-import { SUPPORTED_MAJORS } from "../tuning";
+import { SUPPORTED_MAJORS, TuningError } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 import { readExternalServer, type ExternalServer } from "./external";
+import { reservedSettingProblem } from "./reserved-settings";
+import { hostPathProblem, nested, trimTrailingSlashes, type HostPathUse } from "./host-paths";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -156,8 +158,88 @@ const TIMESCALEDB_RELEASES_FOR_MAJOR: Readonly<Record<number, { has(v: string): 
   17: { has: (v) => atLeast(v, "2.17.0"), text: "PostgreSQL 17 from TimescaleDB 2.17.0" },
 };
 
-/** Reads and validates every key. Throws one ConfigError (one line) for the first bad value. */
+/**
+ * The longest stopGracePeriod and readyTimeout: the server component's own bounds (TimescaleServer, DatabaseStage:
+ * whole seconds up to a day), checked here first so the refusal names the key and the value as written.
+ */
+const MAX_WAIT_SECONDS = 86400;
+/** The largest size any size key takes: Docker and the tuning take whole bytes as safe integers (below 8 PiB). */
+const MAX_SIZE = 1024 * TiB;
+
+const DATA_PATH_USE: HostPathUse = {
+  what: "the data",
+  example: "/srv/crypto-scout/data",
+  effect: "the server image's entrypoint re-owns the whole directory to its postgres user",
+};
+const BACKUP_PATH_USE: HostPathUse = {
+  what: "the backups",
+  example: "/srv/crypto-scout/backups",
+  effect: "the backup sidecar creates its folders there and deletes old dumps",
+};
+
+/**
+ * Reads and validates every key. Throws one ConfigError (one line) for the first bad value, showing no secret (see
+ * `withoutSecrets`).
+ */
 export function loadSettings(source: ConfigSource): Settings {
+  return withoutSecrets(source, () => readSettings(source));
+}
+
+/**
+ * Runs `read`; an input error it throws (ConfigError, TuningError) comes out showing no secret, whatever the key or the
+ * shape it came in: the value of a key the stack keeps secret is not shown, any URL password is masked
+ * (`redactSecrets`), and the values of every secret key are masked wherever they appear in the message (a message
+ * about one key may quote another's value). Other errors pass unchanged.
+ */
+export function withoutSecrets<T>(source: ConfigSource, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ConfigError || e instanceof TuningError)) throw e;
+    const secrets = secretValues(source);
+    const scrub = (text: string) => secrets.reduce(maskSecret, redactSecrets(text));
+    if (e instanceof TuningError) throw new TuningError(scrub(e.message), e.problems.map(scrub));
+    const shown = e.value instanceof HiddenValue || e.value instanceof RedactedValue || !source.isSecret?.(e.key.split(".")[0]);
+    const hidden = shown ? e.value : new HiddenValue("the stack keeps it secret");
+    const error = new ConfigError(e.key, hidden, e.allowed);
+    error.message = scrub(error.message);
+    throw error;
+  }
+}
+
+/**
+ * `text` with `secret` masked: everywhere for a secret of 4 characters or more, as a whole word for a shorter one
+ * (masking "on" inside "connections" would only garble the message). A 1-character value is not masked.
+ */
+function maskSecret(text: string, secret: string): string {
+  if (secret.length >= 4) return text.split(secret).join("***");
+  if (secret.length < 2) return text;
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return text.replace(new RegExp(`(?<![A-Za-z0-9_])${escaped}(?![A-Za-z0-9_])`, "g"), "***");
+}
+
+/** The texts of the stack's secret values (each string in them, also as JSON escapes it), longest first. */
+function secretValues(source: ConfigSource): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === "string") {
+      for (const form of [v, JSON.stringify(v).slice(1, -1)]) out.add(form);
+    } else if (v && typeof v === "object") {
+      for (const x of Object.values(v)) add(x);
+    }
+  };
+  for (const key of source.keys?.() ?? []) {
+    if (!source.isSecret?.(key) || source.isEncrypted?.(key)) continue;
+    try {
+      add(source.get(key));
+    } catch {
+      // A value that cannot be read cannot be in a message either.
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function readSettings(source: ConfigSource): Settings {
   rejectUnknownKeys(source);
   const r = new Reader(source);
   const namePrefix = r.string("namePrefix", DOCKER_NAME, DOCKER_NAME_RULE);
@@ -168,9 +250,9 @@ export function loadSettings(source: ConfigSource): Settings {
     throw new ConfigError("postgresMajor", source.get("postgresMajor"), `a PostgreSQL major that TimescaleDB ${timescaledbVersion} is built for (${releases.text}; the image timescale/timescaledb:${timescaledbVersion}-pg${postgresMajor} does not exist)`);
   }
   const containerEngine = r.required("containerEngine", (v) => CONTAINER_ENGINES.includes(v as ContainerEngine), CONTAINER_ENGINES.join(" or ")) as ContainerEngine;
-  const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
-  const dataHostPath = r.optionalPath("dataHostPath");
-  const backupHostPath = r.optionalPath("backupHostPath");
+  const bindAddress = r.address("bindAddress", "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
+  const dataHostPath = r.optionalPath("dataHostPath", DATA_PATH_USE);
+  const backupHostPath = r.optionalPath("backupHostPath", BACKUP_PATH_USE);
   const walDisk = source.get("walDiskBudget");
   const names = dockerNames(namePrefix);
   const external = readExternalServer({
@@ -201,12 +283,12 @@ export function loadSettings(source: ConfigSource): Settings {
     maxConnections: r.integer("maxConnections", 10, 10000),
     shmSizeBytes: r.size("shmSize", 64 * MiB),
     nofileLimit: r.integer("nofileLimit", 1024, 1048576),
-    walDiskBudgetBytes: walDisk === undefined || walDisk === "" ? undefined : parseSize("walDiskBudget", walDisk),
+    walDiskBudgetBytes: walDisk === undefined || walDisk === "" ? undefined : r.optionalSize("walDiskBudget"),
     postgresSettings: r.stringMap("postgresSettings"),
-    stopGracePeriodSeconds: r.seconds("stopGracePeriod"),
+    stopGracePeriodSeconds: r.seconds("stopGracePeriod", 0, MAX_WAIT_SECONDS),
     // Podman reports no health status without systemd timers, so waiting would time out (README "Podman").
     waitForHealthy: r.autoBoolean("waitForHealthy", containerEngine === "docker"),
-    readyTimeoutSeconds: r.seconds("readyTimeout"),
+    readyTimeoutSeconds: r.seconds("readyTimeout", 1, MAX_WAIT_SECONDS),
     logMaxSizeBytes: r.size("logMaxSize", MiB),
     logMaxFiles: r.integer("logMaxFiles", 1, 100),
     backup: {
@@ -220,7 +302,7 @@ export function loadSettings(source: ConfigSource): Settings {
     },
     monitoring: {
       enabled: r.boolean("monitoringEnabled"),
-      bindAddress: r.required("monitoringBindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1") as string,
+      bindAddress: r.address("monitoringBindAddress", "an IPv4 or IPv6 address such as 127.0.0.1"),
       postgresExporterPort: r.integer("postgresExporterPort", 1, 65535),
       sqlExporterPort: r.integer("sqlExporterPort", 1, 65535),
       databaseSizeBudgetBytes: r.size("databaseSizeBudget", 1 * GiB),
@@ -247,8 +329,18 @@ export function loadSettings(source: ConfigSource): Settings {
       throw new ConfigError("monitoringEnabled", source.get("monitoringEnabled"), "false with databaseUrl: the exporters are containers on the local Docker host, which external mode does not use; `pulumi config set monitoringEnabled false`");
     }
   }
-  if (dataHostPath && backupHostPath && dataHostPath === backupHostPath) {
-    throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");
+  if (dataHostPath && backupHostPath && nested(dataHostPath, backupHostPath)) {
+    const how = dataHostPath === backupHostPath ? "the same directory as" : backupHostPath.startsWith(`${dataHostPath}/`) ? "inside" : "a parent of";
+    throw new ConfigError("backupHostPath", source.get("backupHostPath"), `a directory outside dataHostPath ${JSON.stringify(dataHostPath)} and not containing it (this one is ${how} it: the server re-owns its whole data directory, and the sidecar deletes old dumps in its own)`);
+  }
+  for (const [name, value] of Object.entries(settings.postgresSettings)) {
+    const problem = reservedSettingProblem(name, value, {
+      postgresMajor,
+      monitoring: settings.monitoring.enabled,
+      maxConnections: settings.maxConnections,
+      settings: settings.postgresSettings,
+    });
+    if (problem) throw new ConfigError(`postgresSettings.${name}`, value, problem);
   }
   return deepFreeze(settings);
 }
@@ -261,7 +353,9 @@ function rejectUnknownKeys(source: ConfigSource): void {
   for (const key of source.keys?.() ?? []) {
     if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
     const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-    throw new ConfigError(key, source.get(key), `one of this program's keys (${near ? `did you mean '${near}'?` : `README "Configuration reference" lists them`})`);
+    // Never the value: a mistyped key may be a secret one (`databaseURL` holds a password), and the tools cannot
+    // even read an encrypted value. The key is what the user has to fix.
+    throw new ConfigError(key, new HiddenValue("values of unknown keys are never shown"), `one of this program's keys (${near ? `did you mean '${near}'?` : `README "Configuration reference" lists them`})`);
   }
 }
 
@@ -285,7 +379,22 @@ class Reader {
     if (v === undefined) {
       throw new ConfigError(key, v, `${allowed} (the key has no value: is its default declared in Pulumi.yaml?)`);
     }
-    if (!ok(v)) throw new ConfigError(key, v, allowed);
+    if (!ok(v)) this.fail(key, v, allowed);
+    return v;
+  }
+
+  /** Throws the ConfigError for `key`; a key the stack keeps secret never has its value shown. */
+  fail(key: ConfigKey, value: unknown, allowed: string): never {
+    throw new ConfigError(key, this.source.isSecret?.(key) ? new HiddenValue("the stack keeps it secret") : value, allowed);
+  }
+
+  /**
+   * An IP address Docker can publish on and a URL can name. A zone id (`fe80::1%eth0`) is refused: the stage reaches
+   * the server at that address through connection URLs, and a URL host cannot carry one (the WHATWG URL parser
+   * rejects `[fe80::1%eth0]`); use a global or unique-local address of the interface instead.
+   */
+  address(key: ConfigKey, allowed: string): string {
+    const v = this.required(key, (x) => typeof x === "string" && isIP(x) !== 0 && !x.includes("%"), allowed) as string;
     return v;
   }
 
@@ -308,7 +417,7 @@ class Reader {
   cpus(key: ConfigKey): number {
     const cpus = this.number(key, 0.5, 1024);
     if (!cpusRoundTrip(cpus)) {
-      throw new ConfigError(key, this.source.get(key), `a CPU count that Docker keeps as given, such as 1.5 or 2.25 (this one would be read back as ${dockerCpus(cpus)})`);
+      this.fail(key, this.source.get(key), `a CPU count that Docker keeps as given, such as 1.5 or 2.25 (this one would be read back as ${dockerCpus(cpus)})`);
     }
     return cpus;
   }
@@ -333,40 +442,67 @@ class Reader {
   schedule(key: ConfigKey): string {
     const v = this.required(key, (x) => typeof x === "string", SCHEDULE_RULE) as string;
     const allowed = backupScheduleRule(v);
-    if (allowed) throw new ConfigError(key, v, allowed);
+    if (allowed) this.fail(key, v, allowed);
     return v;
   }
 
   size(key: ConfigKey, min: number): number {
-    const bytes = parseSize(key, this.required(key, () => true, "a size"));
-    if (bytes < min) throw new ConfigError(key, this.source.get(key), `a size of at least ${min / MiB}MiB`);
-    if (bytes % MiB !== 0) throw new ConfigError(key, this.source.get(key), "a whole number of MiB, such as 1536MiB or 2GiB (Docker takes it in MiB)");
+    const bytes = this.parsed(key, parseSize, "a size");
+    if (bytes < min) this.fail(key, this.source.get(key), `a size of at least ${min / MiB}MiB`);
+    if (bytes > MAX_SIZE) this.fail(key, this.source.get(key), "a size of at most 1024TiB");
+    if (bytes % MiB !== 0) this.fail(key, this.source.get(key), "a whole number of MiB, such as 1536MiB or 2GiB (Docker takes it in MiB)");
     return bytes;
   }
 
-  seconds(key: ConfigKey): number {
-    const ms = parseDuration(key, this.required(key, () => true, "a duration"));
-    if (ms % 1000 !== 0) throw new ConfigError(key, this.source.get(key), "a whole number of seconds, such as 30s or 5min");
+  /** A size without a floor (an unset key is handled by the caller). */
+  optionalSize(key: ConfigKey): number {
+    const bytes = this.parsed(key, parseSize, "a size");
+    if (bytes > MAX_SIZE) this.fail(key, this.source.get(key), "a size of at most 1024TiB");
+    return bytes;
+  }
+
+  /** A duration in whole seconds from `min` to `max`. */
+  seconds(key: ConfigKey, min: number, max: number): number {
+    const ms = this.parsed(key, parseDuration, "a duration");
+    if (ms % 1000 !== 0) this.fail(key, this.source.get(key), "a whole number of seconds, such as 30s or 5min");
+    if (ms / 1000 < min || ms / 1000 > max) this.fail(key, this.source.get(key), `a duration from ${min}s to ${max / 3600}h (${max}s)`);
     return ms / 1000;
   }
 
-  optionalPath(key: ConfigKey): string | undefined {
+  /** `parse(key, value)`, its ConfigError hiding the value of a secret key. */
+  private parsed(key: ConfigKey, parse: (key: string, value: unknown) => number, what: string): number {
+    const v = this.required(key, () => true, what);
+    try {
+      return parse(key, v);
+    } catch (e) {
+      if (e instanceof ConfigError) this.fail(key, v, e.allowed);
+      throw e;
+    }
+  }
+
+  /** An absolute, normal host directory that is no system or shared directory (host-paths.ts); trailing "/" dropped. */
+  optionalPath(key: ConfigKey, use: HostPathUse): string | undefined {
     const v = this.source.get(key);
     if (v === undefined || v === "") return undefined;
-    if (typeof v !== "string" || !v.startsWith("/") || v.includes("\n") || v.includes(":")) {
-      throw new ConfigError(key, v, "an absolute directory path on the Docker host, such as /srv/crypto-scout/data");
+    if (typeof v !== "string" || !v.startsWith("/") || /[\n\0]/.test(v) || v.includes(":")) {
+      this.fail(key, v, `an absolute directory path on the Docker host, such as ${use.example}`);
     }
-    return v.length > 1 ? v.replace(/\/+$/, "") : v;
+    const p = trimTrailingSlashes(v);
+    const problem = hostPathProblem(p, use);
+    if (problem) this.fail(key, v, problem);
+    return p;
   }
 
   stringMap(key: ConfigKey): Readonly<Record<string, string>> {
     const v = this.source.get(key);
     if (v === undefined) return {};
     const allowed = "a map of PostgreSQL setting names to values, such as { work_mem: 32MB }";
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(key, v, allowed);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(key, v, allowed);
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(v)) {
-      if (!["string", "number", "boolean"].includes(typeof value)) throw new ConfigError(`${key}.${name}`, value, "a string, number or boolean");
+      if (!["string", "number", "boolean"].includes(typeof value)) {
+        throw new ConfigError(`${key}.${name}`, this.source.isSecret?.(key) ? new HiddenValue("the stack keeps it secret") : value, "a string, number or boolean");
+      }
       out[name] = String(value);
     }
     return out;

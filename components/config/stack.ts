@@ -3,7 +3,7 @@
  * PostgreSQL tuning derived from them, and the table model with the stack's overrides. Used by index.ts and by the
  * tools (print-settings, schema), so a value that fails one fails all of them with the same line.
  */
-import { loadSettings, type ConfigSource, type Settings } from "./settings";
+import { loadSettings, withoutSecrets, type ConfigSource, type Settings } from "./settings";
 import { ConfigError } from "./units";
 import { tunePostgres, TuningError, type Tuning } from "../tuning";
 import { applyTableOverrides, type TableSpec } from "../database/model";
@@ -14,8 +14,15 @@ export interface StackDefinition {
   readonly tables: readonly TableSpec[];
 }
 
-/** Reads and checks the whole stack. Throws a ConfigError or TuningError (one line) on the first bad value. */
+/**
+ * Reads and checks the whole stack. Throws a ConfigError or TuningError (one line) on the first bad value, showing no
+ * secret (settings.ts `withoutSecrets`).
+ */
 export function loadStackDefinition(source: ConfigSource): StackDefinition {
+  return withoutSecrets(source, () => readStackDefinition(source));
+}
+
+function readStackDefinition(source: ConfigSource): StackDefinition {
   const settings = loadSettings(source);
   const tuning = tunePostgres({
     memoryBytes: settings.memoryLimitBytes,
