@@ -3,6 +3,7 @@
  * would hand it over: Pulumi.yaml's declared defaults overlaid with Pulumi.<stack>.yaml, plus any overrides.
  * Records every registered resource with its inputs, so tests can assert on exactly what Pulumi would receive.
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
@@ -37,6 +38,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:0` };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
+    case "random:index/randomBytes:RandomBytes": {
+      // Deterministic bytes of the requested length, distinct per resource, as the provider's base64 and hex.
+      const bytes = createHash("sha256").update(`generated-${name}`).digest().subarray(0, Number(inputs.length));
+      return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return inputs;
   }
