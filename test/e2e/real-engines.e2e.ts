@@ -1,8 +1,9 @@
 /**
  * End-to-end on a real engine: the program deployed, used, changed, backed up, restored, destroyed and brought back on
  * its retained data volume, through Pulumi's Automation API the way a user drives the CLI. Started by `npm run test:e2e`
- * (run.ts), which skips with one line when the `pulumi` CLI or a container engine is missing. The steps share one throwaway stack and run in order; the after
- * hook always cleans up (destroy, leftover containers, network and volumes, the stack, the temporary directories).
+ * (run.ts), which skips with one line when the `pulumi` CLI or a container engine is missing. The steps share one
+ * throwaway stack and run in order; the after hook always cleans up (destroy, leftover containers, network and volumes,
+ * the stack, the temporary directories).
  *
  * Isolation:
  * - State lives in a temporary file backend: PULUMI_BACKEND_URL wins over Pulumi.yaml's `backend.url: file://~`
