@@ -67,8 +67,9 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    */
   readonly superuser?: string;
   /**
-   * The superuser's password. It reaches the container as a file (`POSTGRES_PASSWORD_FILE`), never as an environment
-   * variable, so `docker inspect` does not show it. Pass a secret.
+   * The superuser's password. It reaches the container as a file (`POSTGRES_PASSWORD_FILE`, which initdb uses on an
+   * empty data directory), never as an environment variable, so `docker inspect` does not show it; an existing cluster
+   * gets it as its SCRAM-SHA-256 verifier (see `superuserPasswordSalt`). Pass a secret.
    * @example new random.RandomPassword("pw", { length: 32 }).result
    */
   readonly superuserPassword: pulumi.Input<string>;
@@ -156,7 +157,8 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
 
 /**
  * The TimescaleDB server: image, network, data volume and the container with its tuning command line, shared memory,
- * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code.
+ * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code, plus
+ * an entrypoint that gives a kept cluster the superuser password this stack generated (crypto-scout-entrypoint.sh).
  * Every value reaches the docker provider in the form it reads back (docker-read-back.ts), so an unchanged stack
  * converges; bad arguments are refused with a `pulumi.ResourceError` before anything is created.
  *
@@ -166,6 +168,7 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
  *   networkName: "crypto-scout",
  *   containerName: "crypto-scout-timescaledb",
  *   superuserPassword: new random.RandomPassword("pw", { length: 32, special: false }).result,
+ *   superuserPasswordSalt: new random.RandomBytes("pw-salt", { length: 16 }).base64,
  *   command: postgresCommand(tunePostgres({ memoryBytes: 8 * 1024 ** 3, cpus: 2, maxConnections: 200, postgresMajor: 17 }).settings),
  *   data: { kind: "volume", name: "crypto-scout-data" },
  *   memoryBytes: 8 * 1024 ** 3,
