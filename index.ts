@@ -23,6 +23,7 @@ import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
 import { DatabaseStage } from "./components/database/database-stage";
 import { databaseUrl } from "./components/database/url";
+import { SCRAM_SALT_BYTES } from "./components/database/scram";
 
 // Everything that can be wrong with the stack's config fails here, before any resource is registered, as one line
 // (RunError: Pulumi prints the message without a stack trace).
@@ -59,6 +60,10 @@ function localServer() {
     // URL- and shell-safe: the password goes into connection URLs and password files.
     special: false,
   });
+  // The salt of its SCRAM-SHA-256 verifier, which the server container's entrypoint sets on an existing cluster, so a
+  // data volume kept through `pulumi destroy` takes the password generated now. Kept in state: the same verifier on
+  // every up, so an unchanged stack converges.
+  const superuserSalt = new random.RandomBytes("superuser-password-salt", { length: SCRAM_SALT_BYTES });
 
   const server = new TimescaleServer("timescaledb", {
     image: settings.serverImage,
@@ -67,6 +72,7 @@ function localServer() {
     database: settings.database,
     superuser: settings.superuser,
     superuserPassword: generatedPassword.result,
+    superuserPasswordSalt: superuserSalt.base64,
     command: postgresCommand(tuning.settings),
     data: settings.data,
     bindAddress: settings.bindAddress,

@@ -106,6 +106,13 @@ export const READ_BACK_RULES: readonly ReadBackRule[] = [
     inReadBackForm: (v) => typeof v === "string" && v.startsWith("sha256:"),
   },
   { resource: "Container", field: "command", readBack: "Config.Cmd, as sent", source: `${FUNCS} 849`, replaces: true, inReadBackForm: unsetOr((v) => Array.isArray(v) && v.every((a) => typeof a === "string")) },
+  {
+    resource: "Container", field: "entrypoints", readBack: "Config.Entrypoint, as sent; unset, the image's (computed)", source: `${FUNCS} 850; schema entrypoint ForceNew, Computed`, replaces: true,
+    inReadBackForm: unsetOr((v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === "string")),
+    // Podman reports it as sent too (a one-element entrypoint stays one element: pkg/api/handlers/compat/
+    // containers_create.go 203-204, pkg/specgenutil/specgen.go 555-561; reported from libpod/container.go
+    // Entrypoint by compat containers.go 669), so no Podman exception.
+  },
   { resource: "Container", field: "envs", readBack: notRead, source: `${FUNCS} 893-898 (comment: env is not read)`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "labels", readBack: notRead, source: `${FUNCS} 893-898`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "uploads", readBack: notRead, source: `${FUNCS} 959`, replaces: true, inReadBackForm: always },

@@ -81,9 +81,9 @@ describe("program under mocks: prod stack", function () {
     assert.equal(e.NO_TS_TUNE, "true", "the image's init-time timescaledb-tune does not fight the command line");
     // The upload carries the password, so Pulumi sends (and stores) the whole property as a secret.
     const uploads = unwrapSecretInput(server.inputs.uploads) as Array<Record<string, unknown>>;
-    assert.deepEqual(uploads, [
-      { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" },
-    ]);
+    assert.deepEqual(uploads[0], { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" });
+    // The other two (the password's verifier and the entrypoint script) are checked in server-entrypoint.test.ts.
+    assert.deepEqual(uploads.slice(1).map((u) => u.file), ["/run/secrets/postgres-password-verifier", "/usr/local/bin/crypto-scout-entrypoint.sh"]);
     for (const c of run.ofType(CONTAINER)) {
       for (const e of (plain(c.inputs.envs) ?? []) as string[]) assert.doesNotMatch(e, /generated-/, `${c.name} env leaks a password`);
     }

@@ -31,6 +31,11 @@ export interface ProgramError extends Error {
 
 const INDEX = path.resolve(__dirname, "..", "..", "index.ts");
 
+/** What a `random.RandomBytes` named `name` holds under these mocks: deterministic, distinct per resource. */
+export function generatedBytes(name: string, length: number): Buffer {
+  return createHash("sha256").update(`generated-${name}`).digest().subarray(0, length);
+}
+
 /** Values the docker provider computes on create, so outputs that feed other resources are known under mocks. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
@@ -39,8 +44,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
     case "random:index/randomBytes:RandomBytes": {
-      // Fixed per name (so tests can recompute what depends on it), `length` bytes as the provider gives them.
-      const bytes = createHash("sha512").update(name).digest().subarray(0, Number(inputs.length));
+      const bytes = generatedBytes(name, Number(inputs.length));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
     default:
