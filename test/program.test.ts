@@ -211,6 +211,7 @@ describe("program under mocks: prod stack", function () {
       assert.doesNotMatch(JSON.stringify(plain(r.inputs)), /generated-/, `${r.name}: no password in clear`);
     }
     assert.deepEqual(run.ofType("random:index/randomBytes:RandomBytes").map((b) => [b.name, b.inputs.length]), [
+      ["superuser-password-salt", 16],
       ["crypto-scout-writer-password-salt", 16],
       ["crypto-scout-reader-password-salt", 16],
       ["crypto-scout-monitoring-password-salt", 16],
