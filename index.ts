@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { isInputError, loadStackDefinition } from "./components/config/stack";
 import { pulumiConfigSource } from "./components/config/pulumi-source";
+import { otherStacks } from "./components/config/stack-clash";
 import { dockerLabels, dockerNames, persistentStorage, SERVER_ALIASES } from "./components/docker-common";
 import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
@@ -26,13 +27,17 @@ import { databaseUrl } from "./components/database/url";
 
 // Everything that can be wrong with the stack's config fails here, before any resource is registered, as one line
 // (RunError: Pulumi prints the message without a stack trace).
-const { settings, tuning, tables } = (() => {
+// The other stacks' files beside Pulumi.yaml are read too: a stack never takes another's Docker names or ports.
+const { settings, tuning, tables, uncheckedStacks } = (() => {
   try {
-    return loadStackDefinition(pulumiConfigSource());
+    return loadStackDefinition(pulumiConfigSource(), { others: otherStacks(pulumi.getStack()), dockerHost: new pulumi.Config("docker").get("host") });
   } catch (e) {
     throw isInputError(e) ? new pulumi.RunError(e.message) : e;
   }
 })();
+for (const other of uncheckedStacks) {
+  pulumi.log.warn(`Stack ${other.stack} (${other.file}) could not be read, so this stack's Docker names and ports were not compared with its: ${other.error}`);
+}
 // The tuning is the container's: an external server's settings are its service's.
 if (!settings.external) for (const warning of tuning.warnings) pulumi.log.warn(warning);
 

@@ -263,7 +263,7 @@ describe("program under mocks: options and bad config", function () {
 
   const badConfig: Array<[string, unknown, RegExp]> = [
     ["memoryLimit", "eight", /^Invalid config 'memoryLimit': got "eight"; expected a size/],
-    ["hostPort", "0", /^Invalid config 'hostPort': got "0"; expected a whole number from 1 to 65535/],
+    ["hostPort", "65536", /^Invalid config 'hostPort': got "65536"; expected a whole number from 1 to 65535, or 0 for 5432 \(derived from the stack name\)/],
     ["postgresSettings", { "bad name": "1" }, /bad name/],
     ["postgresSettings", { shared_buffers: "7GB" }, /^memory budget .* exceeds 90% of the 8 GiB container limit .*shared_buffers 7GB/],
     ["tables", { cmc_fgi: { retention: "90 dayz" } }, /^Invalid config 'tables\.cmc_fgi\.retention': got "90 dayz"/],
