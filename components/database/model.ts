@@ -63,6 +63,14 @@ export interface TableSpec {
    * @default "numeric"
    */
   readonly storage?: TableStorage;
+  /**
+   * Opt-in for a retention change that drops chunks which exist now: the retention it allows, the same interval as
+   * `retention`. Bound to that one value, so it is never a standing permission: a later change of `retention` is
+   * refused again (and this field must then name the new value, or go). The policy provider refuses such a change
+   * at preview without it (providers/live.ts `retentionDrop`).
+   * @example "30 days"
+   */
+  readonly allowRetentionDrop?: string;
 }
 
 /** The storage choices of a table (`tables.<table>.storage`). */
@@ -70,7 +78,7 @@ export const TABLE_STORAGES = ["numeric", "scaled"] as const;
 export type TableStorage = (typeof TABLE_STORAGES)[number];
 
 /** What the hypertable resource manages: the table without its policies (each policy is its own resource). */
-export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex">;
+export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex" | "allowRetentionDrop">;
 
 /**
  * The table without its policy settings, so a changed window updates only that policy's resource. `storage` is kept
@@ -78,7 +86,7 @@ export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "re
  */
 export function hypertableSpec(t: TableSpec): HypertableSpec {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { compressAfter, retention, reorderIndex, storage, ...rest } = t;
+  const { compressAfter, retention, reorderIndex, storage, allowRetentionDrop, ...rest } = t;
   return storage === "scaled" ? { ...rest, storage } : rest;
 }
 
@@ -88,10 +96,11 @@ export interface TableOverride {
   readonly compressAfter?: string;
   readonly retention?: string;
   readonly storage?: TableStorage;
+  readonly allowRetentionDrop?: string;
 }
 export type TableOverrides = Readonly<Record<string, TableOverride>>;
 
-export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage"] as const;
+export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage", "allowRetentionDrop"] as const;
 
 export const INTERVAL_SYNTAX = 'an interval such as "90 days", "1 day", "12 hours" or "2 weeks" (a whole number and one of minutes, hours, days, weeks)';
 
@@ -369,6 +378,9 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
         continue;
       }
       const interval = parseInterval(value);
+      if (!interval && field === "allowRetentionDrop") {
+        throw new ConfigError(`${tableKey}.${field}`, value, `the retention it allows to drop existing chunks, the same interval as ${tableKey}.retention (an opt-in bound to one value, never a standing true)`);
+      }
       if (!interval) throw new ConfigError(`${tableKey}.${field}`, value, INTERVAL_SYNTAX);
       fields[field] = interval.text;
     }
@@ -445,6 +457,14 @@ export function applyTableOverrides(key: string, raw: unknown, tables: readonly 
     const set = Object.keys(overrides[t.name] ?? {}) as (keyof TableWindows)[];
     const problem = set.some((f) => f !== ("storage" as string)) ? windowProblem(t, set) : undefined;
     if (problem) throw new ConfigError(`${key}.${t.name}.${problem.field}`, rawField(raw, t.name, problem.field), problem.allowed);
+    // The opt-in names the retention it allows; one left over from an earlier change does not allow this one.
+    if (t.allowRetentionDrop !== undefined && t.allowRetentionDrop !== t.retention) {
+      throw new ConfigError(
+        `${key}.${t.name}.allowRetentionDrop`,
+        rawField(raw, t.name, "allowRetentionDrop"),
+        `the retention being applied, ${t.retention} (${key}.${t.name}.retention): the opt-in allows dropping existing chunks for that one value; set it to ${t.retention} to allow this change, or remove it`,
+      );
+    }
   }
   validateModel(result);
   return deepFreeze(result);
