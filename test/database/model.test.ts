@@ -6,6 +6,7 @@ import {
   applyTableOverrides,
   canonicalType,
   CRYPTO_SCOUT_TABLES,
+  hypertableSpec,
   parseInterval,
   sequenceNames,
   timeSeriesTable,
@@ -181,6 +182,14 @@ describe("database model: window combinations that drop rows early or never keep
     });
     assert.deepEqual([t[3].chunkInterval, t[3].compressAfter, t[3].retention], ["7 days", "7 days", "14 days"]);
     assert.equal(t[0].retention, "2 hours");
+  });
+
+  it("allowRetentionDrop names the one retention it allows: never true, never a leftover from another value", () => {
+    throwsOneLine(() => applyTableOverrides("tables", { cmc_fgi: { retention: "30 days", allowRetentionDrop: true } }), /^Invalid config 'tables\.cmc_fgi\.allowRetentionDrop': got true; expected the retention it allows to drop existing chunks, the same interval as tables\.cmc_fgi\.retention/);
+    throwsOneLine(() => applyTableOverrides("tables", { cmc_fgi: { retention: "60 days", allowRetentionDrop: "30 days" } }), /^Invalid config 'tables\.cmc_fgi\.allowRetentionDrop': got "30 days"; expected the retention being applied, 60 days \(tables\.cmc_fgi\.retention\)/);
+    const [t] = applyTableOverrides("tables", { cmc_fgi: { retention: "30 days", allowRetentionDrop: "30 day" } });
+    assert.equal(t.allowRetentionDrop, "30 days");
+    assert.equal("allowRetentionDrop" in hypertableSpec(t), false, "the hypertable resource's inputs do not change");
   });
 
   it("holds for the model itself (validateModel names the model's field)", () => {
