@@ -19,6 +19,7 @@ import { otherStacks } from "./components/config/stack-clash";
 import { dockerLabels, dockerNames, persistentStorage, SERVER_ALIASES } from "./components/docker-common";
 import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
+import { ServerVersionGuard } from "./components/server/version-guard";
 import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
@@ -65,7 +66,19 @@ function localServer() {
     special: false,
   });
 
+  // Refuses at preview a PostgreSQL major change or a TimescaleDB downgrade on the existing data directory, before the
+  // image is pulled or the container replaced (both wait for it): the new server would restart in a loop.
+  const versionGuard = new ServerVersionGuard("server-version", {
+    postgresMajor: settings.postgresMajor,
+    timescaledbVersion: settings.timescaledbVersion,
+    dataLocation: settings.data.kind === "volume" ? `volume:${settings.data.name}` : `hostPath:${settings.data.path}`,
+  });
+  const afterGuard = (_args: unknown, opts: pulumi.CustomResourceOptions) => {
+    opts.dependsOn = [...((opts.dependsOn as pulumi.Resource[] | undefined) ?? []), versionGuard];
+  };
+
   const server = new TimescaleServer("timescaledb", {
+    transform: { image: afterGuard, container: afterGuard },
     image: settings.serverImage,
     networkName: settings.networkName,
     containerName: names.serverContainer,
