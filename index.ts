@@ -15,9 +15,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { isInputError, loadStackDefinition } from "./components/config/stack";
 import { pulumiConfigSource } from "./components/config/pulumi-source";
+import { otherStacks } from "./components/config/stack-clash";
 import { dockerLabels, dockerNames, persistentStorage, SERVER_ALIASES } from "./components/docker-common";
 import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
+import { ServerVersionGuard } from "./components/server/version-guard";
 import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
@@ -27,13 +29,17 @@ import { SCRAM_SALT_BYTES } from "./components/database/scram";
 
 // Everything that can be wrong with the stack's config fails here, before any resource is registered, as one line
 // (RunError: Pulumi prints the message without a stack trace).
-const { settings, tuning, tables } = (() => {
+// The other stacks' files beside Pulumi.yaml are read too: a stack never takes another's Docker names or ports.
+const { settings, tuning, tables, uncheckedStacks } = (() => {
   try {
-    return loadStackDefinition(pulumiConfigSource());
+    return loadStackDefinition(pulumiConfigSource(), { others: otherStacks(pulumi.getStack()), dockerHost: new pulumi.Config("docker").get("host") });
   } catch (e) {
     throw isInputError(e) ? new pulumi.RunError(e.message) : e;
   }
 })();
+for (const other of uncheckedStacks) {
+  pulumi.log.warn(`Stack ${other.stack} (${other.file}) could not be read, so this stack's Docker names and ports were not compared with its: ${other.error}`);
+}
 // The tuning is the container's: an external server's settings are its service's.
 if (!settings.external) for (const warning of tuning.warnings) pulumi.log.warn(warning);
 
@@ -65,7 +71,19 @@ function localServer() {
   // every up, so an unchanged stack converges.
   const superuserSalt = new random.RandomBytes("superuser-password-salt", { length: SCRAM_SALT_BYTES });
 
+  // Refuses at preview a PostgreSQL major change or a TimescaleDB downgrade on the existing data directory, before the
+  // image is pulled or the container replaced (both wait for it): the new server would restart in a loop.
+  const versionGuard = new ServerVersionGuard("server-version", {
+    postgresMajor: settings.postgresMajor,
+    timescaledbVersion: settings.timescaledbVersion,
+    dataLocation: settings.data.kind === "volume" ? `volume:${settings.data.name}` : `hostPath:${settings.data.path}`,
+  });
+  const afterGuard = (_args: unknown, opts: pulumi.CustomResourceOptions) => {
+    opts.dependsOn = [...((opts.dependsOn as pulumi.Resource[] | undefined) ?? []), versionGuard];
+  };
+
   const server = new TimescaleServer("timescaledb", {
+    transform: { image: afterGuard, container: afterGuard },
     image: settings.serverImage,
     networkName: settings.networkName,
     containerName: names.serverContainer,

@@ -28,6 +28,8 @@ export function dockerNames(prefix: string) {
     backupContainer: `${prefix}-backup`,
     dataVolume: `${prefix}-data`,
     backupVolume: `${prefix}-backups`,
+    postgresExporterContainer: `${prefix}-postgres-exporter`,
+    sqlExporterContainer: `${prefix}-sql-exporter`,
   } as const;
 }
 

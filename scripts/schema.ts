@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { stackConfigSource } from "../components/config/stack-files";
+import { stackNeighbours } from "../components/config/stack-clash";
 import { loadStackDefinition } from "../components/config/stack";
 import { DEFAULT_SCHEMA, hypertableSpec, validateSchemaName, type TableSpec } from "../components/database/model";
 import { createScaledStorageSql, storageTableName } from "../components/database/scaled";
@@ -31,7 +32,7 @@ const USAGE = [
  */
 export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string; stackTls?: ConnectionTls } {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
-  const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir));
+  const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir), stackNeighbours(stack, dir));
   const file = `Pulumi.${stack}.yaml`;
   const overridden = Object.keys(settings.tableOverrides as object).length > 0;
   return { tables, source: overridden ? `${file} overrides` : `${file}, which sets no table overrides`, stackTls: settings.external?.stackTls };

@@ -17,6 +17,7 @@ import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 import { readExternalServer, type ExternalServer } from "./external";
 import { reservedSettingProblem } from "./reserved-settings";
 import { hostPathProblem, nested, trimTrailingSlashes, type HostPathUse } from "./host-paths";
+import { PRODUCTION_STACK, stackNamePrefix, stackPorts } from "./stack-names";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -28,6 +29,11 @@ export interface ConfigSource {
   isSecret?(key: string): boolean | undefined;
   /** Whether `key` is encrypted and this source cannot decrypt it (the tools reading stack files); `get` then throws. */
   isEncrypted?(key: string): boolean;
+  /**
+   * The stack's name, which the per-stack defaults of namePrefix and the host ports derive from (stack-names.ts).
+   * A source that cannot tell (a test's map of values) gets prod's defaults.
+   */
+  readonly stack?: string;
 }
 
 /**
@@ -37,7 +43,7 @@ export interface ConfigSource {
 export function configSourceFromStrings(
   get: (key: string) => string | undefined,
   keys?: () => readonly string[],
-  secrecy: Pick<ConfigSource, "isSecret" | "isEncrypted"> = {},
+  secrecy: Pick<ConfigSource, "isSecret" | "isEncrypted" | "stack"> = {},
 ): ConfigSource {
   return {
     keys,
@@ -137,7 +143,9 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
  */
 export const UNDECLARED_KEYS: readonly ConfigKey[] = [...OBJECT_KEYS, "databaseUrl"];
 /** Keys whose declared default is "", meaning unset: the feature they control is then off or derived. */
-export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert"];
+export const OPTIONAL_KEYS: readonly ConfigKey[] = ["namePrefix", "dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert"];
+/** Host ports whose declared default is 0, meaning derived from the stack name (stack-names.ts `stackPorts`). */
+export const DERIVED_PORT_KEYS: readonly ConfigKey[] = ["hostPort", "postgresExporterPort", "sqlExporterPort"];
 
 
 /** Release numbers as comparable tuples. */
@@ -242,7 +250,10 @@ function secretValues(source: ConfigSource): string[] {
 function readSettings(source: ConfigSource): Settings {
   rejectUnknownKeys(source);
   const r = new Reader(source);
-  const namePrefix = r.string("namePrefix", DOCKER_NAME, DOCKER_NAME_RULE);
+  // Per-stack defaults (stack-names.ts): "" and 0 mean derived from the stack name, so no two stacks share names.
+  const stack = source.stack ?? PRODUCTION_STACK;
+  const namePrefix = r.derivedName("namePrefix", stackNamePrefix(stack));
+  const ports = stackPorts(stack);
   const timescaledbVersion = r.string("timescaledbVersion", /^\d+\.\d+\.\d+$/, "a TimescaleDB release such as 2.29.2 (never 'latest')");
   const postgresMajor = r.oneOf("postgresMajor", SUPPORTED_MAJORS);
   const releases = TIMESCALEDB_RELEASES_FOR_MAJOR[postgresMajor];
@@ -274,7 +285,7 @@ function readSettings(source: ConfigSource): Settings {
     database: "crypto_scout",
     superuser: "crypto_scout_db",
     bindAddress,
-    hostPort: r.integer("hostPort", 1, 65535),
+    hostPort: r.port("hostPort", ports.hostPort),
     data: dataHostPath ? { kind: "hostPath", path: dataHostPath } : { kind: "volume", name: names.dataVolume },
     // Docker takes these three in whole MiB (the provider's memory, shm_size and log max-size): a fraction would be
     // rounded away, and the container would not get what the stack says.
@@ -303,8 +314,8 @@ function readSettings(source: ConfigSource): Settings {
     monitoring: {
       enabled: r.boolean("monitoringEnabled"),
       bindAddress: r.address("monitoringBindAddress", "an IPv4 or IPv6 address such as 127.0.0.1"),
-      postgresExporterPort: r.integer("postgresExporterPort", 1, 65535),
-      sqlExporterPort: r.integer("sqlExporterPort", 1, 65535),
+      postgresExporterPort: r.port("postgresExporterPort", ports.postgresExporterPort),
+      sqlExporterPort: r.port("sqlExporterPort", ports.sqlExporterPort),
       databaseSizeBudgetBytes: r.size("databaseSizeBudget", 1 * GiB),
     },
     destroyDeletesData: r.boolean("destroyDeletesData"),
@@ -400,6 +411,20 @@ class Reader {
 
   string(key: ConfigKey, pattern: RegExp, allowed: string): string {
     return this.required(key, (v) => typeof v === "string" && pattern.test(v), allowed) as string;
+  }
+
+  /** A Docker name prefix, or "" for `derived` (the stack's own). */
+  derivedName(key: ConfigKey, derived: string): string {
+    const v = this.required(key, (x) => x === "" || (typeof x === "string" && DOCKER_NAME.test(x)), `${DOCKER_NAME_RULE}, or "" for ${derived} (derived from the stack name)`) as string;
+    if (v === "" && !DOCKER_NAME.test(derived)) throw new ConfigError(key, v, `${DOCKER_NAME_RULE}: the stack name gives ${derived}, which is not one; set ${key}`);
+    return v === "" ? derived : v;
+  }
+
+  /** A host port, or 0 for `derived` (the stack's own). */
+  port(key: ConfigKey, derived: number): number {
+    const allowed = `a whole number from 1 to 65535, or 0 for ${derived} (derived from the stack name)`;
+    const v = Number(this.required(key, (x) => isNumeric(x) && Number.isInteger(Number(x)) && Number(x) >= 0 && Number(x) <= 65535, allowed));
+    return v === 0 ? derived : v;
   }
 
   /** Numbers may arrive as strings (`pulumi config set` stores top-level values as strings). */

@@ -63,6 +63,14 @@ export interface TableSpec {
    * @default "numeric"
    */
   readonly storage?: TableStorage;
+  /**
+   * Opt-in for a retention change that drops chunks which exist now: the retention it allows, the same interval as
+   * `retention`. Bound to that one value, so it is never a standing permission: a later change of `retention` is
+   * refused again (and this field must then name the new value, or go). The policy provider refuses such a change
+   * at preview without it (providers/live.ts `retentionDrop`).
+   * @example "30 days"
+   */
+  readonly allowRetentionDrop?: string;
 }
 
 /** The storage choices of a table (`tables.<table>.storage`). */
@@ -70,7 +78,7 @@ export const TABLE_STORAGES = ["numeric", "scaled"] as const;
 export type TableStorage = (typeof TABLE_STORAGES)[number];
 
 /** What the hypertable resource manages: the table without its policies (each policy is its own resource). */
-export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex">;
+export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex" | "allowRetentionDrop">;
 
 /**
  * The table without its policy settings, so a changed window updates only that policy's resource. `storage` is kept
@@ -78,7 +86,7 @@ export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "re
  */
 export function hypertableSpec(t: TableSpec): HypertableSpec {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { compressAfter, retention, reorderIndex, storage, ...rest } = t;
+  const { compressAfter, retention, reorderIndex, storage, allowRetentionDrop, ...rest } = t;
   return storage === "scaled" ? { ...rest, storage } : rest;
 }
 
@@ -88,10 +96,11 @@ export interface TableOverride {
   readonly compressAfter?: string;
   readonly retention?: string;
   readonly storage?: TableStorage;
+  readonly allowRetentionDrop?: string;
 }
 export type TableOverrides = Readonly<Record<string, TableOverride>>;
 
-export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage"] as const;
+export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage", "allowRetentionDrop"] as const;
 
 export const INTERVAL_SYNTAX = 'an interval such as "90 days", "1 day", "12 hours" or "2 weeks" (a whole number and one of minutes, hours, days, weeks)';
 
@@ -307,6 +316,8 @@ export function validateModel(tables: readonly TableSpec[]): void {
     for (const field of ["chunkInterval", "compressAfter", "retention"] as const) {
       if (!parseInterval(t[field])) fail(at(field), t[field], INTERVAL_SYNTAX);
     }
+    const windows = windowProblem(t);
+    if (windows) fail(at(windows.field), t[windows.field], windows.allowed);
     const ownIndexes = new Set<string>();
     for (const idx of t.indexes ?? []) {
       if (!isIdentifier(idx?.name)) fail(at("indexes[].name"), idx?.name, IDENTIFIER_RULE);
@@ -367,6 +378,9 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
         continue;
       }
       const interval = parseInterval(value);
+      if (!interval && field === "allowRetentionDrop") {
+        throw new ConfigError(`${tableKey}.${field}`, value, `the retention it allows to drop existing chunks, the same interval as ${tableKey}.retention (an opt-in bound to one value, never a standing true)`);
+      }
       if (!interval) throw new ConfigError(`${tableKey}.${field}`, value, INTERVAL_SYNTAX);
       fields[field] = interval.text;
     }
@@ -375,10 +389,88 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
   return out;
 }
 
+/** The windows of a table, the only fields `windowProblem` reads. */
+export type TableWindows = Pick<TableSpec, "chunkInterval" | "compressAfter" | "retention">;
+
+/**
+ * Window combinations that would drop rows sooner than the stack means, or never let compression keep a chunk:
+ * refused at preview, in the model and in a stack's `tables` overrides. TimescaleDB works in whole chunks: the
+ * compression policy compresses a chunk once its whole range is older than `compressAfter` (sql/policy_internal.sql:
+ * show_chunks(older_than => lag)), and the retention policy drops a chunk once its whole range is older than
+ * `retention` (tsl/src/bgw_policy/job.c policy_retention_execute, src/chunk.c ts_chunk_do_drop_chunks). The retention
+ * job runs once a day (tsl/src/bgw_policy/policies_v2.h DEFAULT_RETENTION_SCHEDULE_INTERVAL), the compression job
+ * every half chunk interval, at most every 12 hours (tsl/src/bgw_policy/compression_api.c, DEFAULT_MAX_SCHEDULE_PERIOD).
+ * - `retention` shorter than `chunkInterval`: the table holds anywhere from `retention` to `retention` + one chunk,
+ *   and every drop removes a chunk's worth of rows at once; a stack that means "keep a day" with weekly chunks
+ *   would swing between one and eight days. Refused; make the chunk no longer than the retention.
+ * - `retention` not longer than `compressAfter`: each chunk is dropped before (or as) it would be compressed, so
+ *   compression never keeps anything and the table holds only uncompressed rows.
+ * - `retention` shorter than `compressAfter` + `chunkInterval`: a chunk is dropped less than one chunk's length after
+ *   it was compressed, and the daily retention job may drop it before the compression job has run on it. Refused for the same reason: the windows say "compress, then keep",
+ *   and this keeps nothing compressed.
+ * Returns the field to name (the retention, unless only `preferred` fields were set by the stack) and what is allowed.
+ */
+export function windowProblem(t: TableWindows, preferred: readonly (keyof TableWindows)[] = ["retention"]): { field: keyof TableWindows; allowed: string } | undefined {
+  const chunk = parseInterval(t.chunkInterval);
+  const compress = parseInterval(t.compressAfter);
+  const retention = parseInterval(t.retention);
+  if (!chunk || !compress || !retention) return undefined;
+  // Name the field the stack set; when it set several, the retention (the window that drops rows).
+  const pick = (...fields: (keyof TableWindows)[]) => fields.find((f) => preferred.includes(f)) ?? fields[0];
+  if (retention.seconds < chunk.seconds) {
+    const field = pick("retention", "chunkInterval");
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention of at least chunkInterval (${chunk.text}): TimescaleDB drops whole chunks, so the table would hold anywhere from ${retention.text} to ${retention.text} plus one chunk; shorten the chunk interval too`
+        : `a chunk interval no longer than retention (${retention.text}): TimescaleDB drops whole chunks, so the table would hold anywhere from ${retention.text} to ${retention.text} plus one chunk`,
+    };
+  }
+  if (retention.seconds <= compress.seconds) {
+    const field = pick("retention", "compressAfter");
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention longer than compressAfter (${compress.text}): otherwise every chunk is dropped before it is compressed`
+        : `a compressAfter shorter than retention (${retention.text}): otherwise every chunk is dropped before it is compressed`,
+    };
+  }
+  if (retention.seconds < compress.seconds + chunk.seconds) {
+    const field = pick("retention", "compressAfter", "chunkInterval");
+    const least = `compressAfter (${compress.text}) plus chunkInterval (${chunk.text})`;
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention of at least ${least}: a shorter one drops each chunk less than one chunk after it was compressed, possibly before the compression job ran on it`
+        : `windows where retention (${retention.text}) is at least ${least}: a shorter retention drops each chunk less than one chunk after it was compressed, possibly before the compression job ran on it`,
+    };
+  }
+  return undefined;
+}
+
 /** The model with a stack's `tables` overrides applied (validated first), frozen. */
 export function applyTableOverrides(key: string, raw: unknown, tables: readonly TableSpec[] = CRYPTO_SCOUT_TABLES): readonly TableSpec[] {
   const overrides = validateTableOverrides(key, raw, tables);
   const result = tables.map((t) => ({ ...t, ...(overrides[t.name] ?? {}) }));
+  // The window rules name the key the stack wrote (`tables.<table>.retention`), with the value it wrote there.
+  for (const t of result) {
+    const set = Object.keys(overrides[t.name] ?? {}) as (keyof TableWindows)[];
+    const problem = set.some((f) => f !== ("storage" as string)) ? windowProblem(t, set) : undefined;
+    if (problem) throw new ConfigError(`${key}.${t.name}.${problem.field}`, rawField(raw, t.name, problem.field), problem.allowed);
+    // The opt-in names the retention it allows; one left over from an earlier change does not allow this one.
+    if (t.allowRetentionDrop !== undefined && t.allowRetentionDrop !== t.retention) {
+      throw new ConfigError(
+        `${key}.${t.name}.allowRetentionDrop`,
+        rawField(raw, t.name, "allowRetentionDrop"),
+        `the retention being applied, ${t.retention} (${key}.${t.name}.retention): the opt-in allows dropping existing chunks for that one value; set it to ${t.retention} to allow this change, or remove it`,
+      );
+    }
+  }
   validateModel(result);
   return deepFreeze(result);
+}
+
+/** The value the stack wrote for `<table>.<field>` (before canonicalising), for messages. */
+function rawField(raw: unknown, table: string, field: string): unknown {
+  return ((raw as Record<string, Record<string, unknown>>)[table] ?? {})[field];
 }
