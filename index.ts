@@ -19,6 +19,9 @@ import { dockerLabels, dockerNames, persistentStorage, SERVER_ALIASES } from "./
 import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
 import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
+import { PitrSidecar } from "./components/backup/pitr-sidecar";
+import { ReplicationRole } from "./components/backup/replication-role";
+import { pgHbaConf, PITR_DIR, PITR_HBA_FILE, REPLICATION_ROLE, withPitrServerSettings } from "./components/backup/pitr";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
 import { DatabaseStage } from "./components/database/database-stage";
@@ -53,6 +56,11 @@ function localServer() {
     : undefined;
   const monitorBackups = settings.monitoring.enabled && backupStorage !== undefined;
   const backupFile = `${BACKUP_MOUNT}/last/${settings.database}-latest${DUMP_SUFFIX}`;
+  // The point-in-time archive (docs/pitr.md), kept like the dumps; the server sees it read-only, for the restore's
+  // restore_command (scripts/restore-pitr.sh --replace) and the archive metrics.
+  const pitrStorage = settings.pitr.enabled
+    ? persistentStorage("pitr-volume", settings.pitr.location, { labels: dockerLabels(labels), destroyDeletesData: settings.destroyDeletesData })
+    : undefined;
 
   const generatedPassword = new random.RandomPassword("superuser-password", {
     length: 32,
@@ -67,7 +75,9 @@ function localServer() {
     database: settings.database,
     superuser: settings.superuser,
     superuserPassword: generatedPassword.result,
-    command: postgresCommand(tuning.settings),
+    command: pitrStorage ? withPitrServerSettings(postgresCommand(tuning.settings), settings.pitr.slotWalKeepMiB) : postgresCommand(tuning.settings),
+    // The replication role's pg_hba rule, also on a data directory that already exists (the adopted server).
+    configFiles: pitrStorage ? [{ file: PITR_HBA_FILE, content: pgHbaConf(REPLICATION_ROLE) }] : [],
     data: settings.data,
     bindAddress: settings.bindAddress,
     hostPort: settings.hostPort,
@@ -78,7 +88,10 @@ function localServer() {
     stopGracePeriodSeconds: settings.stopGracePeriodSeconds,
     waitForHealthy: settings.waitForHealthy,
     readyTimeoutSeconds: settings.readyTimeoutSeconds,
-    readOnlyMounts: monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : [],
+    readOnlyMounts: [
+      ...(monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : []),
+      ...(pitrStorage ? [{ source: pitrStorage.source, containerPath: PITR_DIR }] : []),
+    ],
     logRotation,
     engine: settings.containerEngine,
     destroyDeletesData: settings.destroyDeletesData,
@@ -128,6 +141,31 @@ function localServer() {
     { dependsOn: [server] },
   );
 
+  // WAL streamed off the server and verified base backups, as a role that may replicate and nothing else.
+  const replication = pitrStorage ? new ReplicationRole("pitr-replication", { provider: schemaStage.provider }, { dependsOn: [schemaStage.readiness] }) : undefined;
+  const pitr =
+    pitrStorage && replication
+      ? new PitrSidecar(
+          "pitr",
+          {
+            image: settings.pitr.image,
+            containerName: names.pitrContainer,
+            networkName: server.networkName,
+            serverHost: SERVER_ALIASES[0],
+            user: REPLICATION_ROLE,
+            password: replication.password,
+            location: pitrStorage,
+            keepBaseBackups: settings.pitr.keepBaseBackups,
+            baseBackupIntervalSeconds: settings.pitr.baseBackupIntervalSeconds,
+            destroyDeletesData: settings.destroyDeletesData,
+            logRotation,
+            engine: settings.containerEngine,
+            labels,
+          },
+          { dependsOn: [server, replication] },
+        )
+      : undefined;
+
   const metrics =
     settings.monitoring.enabled && schemaStage.monitoringRoleName && schemaStage.monitoringPassword
       ? new MetricsExporters(
@@ -162,6 +200,8 @@ function localServer() {
     containerName: server.containerName,
     backupContainerName: backup?.container.name,
     backupLocation: backup?.location,
+    pitrContainerName: pitr?.container.name,
+    pitrLocation: pitr?.location,
     schemaStage,
     metricsEndpoints: metrics?.endpoints,
   };
@@ -196,6 +236,8 @@ function externalServer(external: NonNullable<typeof settings.external>) {
     containerName: undefined,
     backupContainerName: undefined,
     backupLocation: undefined,
+    pitrContainerName: undefined,
+    pitrLocation: undefined,
     schemaStage,
     metricsEndpoints: undefined,
   };
@@ -215,6 +257,9 @@ export const networkName = deployed.networkName;
 export const containerName = deployed.containerName;
 export const backupContainerName = deployed.backupContainerName;
 export const backupLocation = deployed.backupLocation;
+/** The PITR sidecar and its archive (volume name or host directory); scripts/restore-pitr.sh reads from it. */
+export const pitrContainerName = deployed.pitrContainerName;
+export const pitrLocation = deployed.pitrLocation;
 export const writerRole = schemaStage.writerRole;
 export const writerPassword = schemaStage.writerPassword;
 export const readerRole = schemaStage.readerRole;

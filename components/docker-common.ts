@@ -28,6 +28,8 @@ export function dockerNames(prefix: string) {
     backupContainer: `${prefix}-backup`,
     dataVolume: `${prefix}-data`,
     backupVolume: `${prefix}-backups`,
+    pitrContainer: `${prefix}-pitr`,
+    pitrVolume: `${prefix}-pitr`,
   } as const;
 }
 

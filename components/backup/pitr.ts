@@ -62,6 +62,19 @@ export interface PitrPlan {
   readonly checkSeconds?: number;
 }
 
+/**
+ * The sidecar's image per server major: the official PostgreSQL image, pinned to a release, whose client binaries
+ * (pg_receivewal, pg_basebackup, pg_verifybackup, pg_archivecleanup, psql) are that major's, with busybox's sh and
+ * gosu to drop root (docker-library/postgres versions.json and <major>/alpine3.23/Dockerfile at 6edb0a8: 15.17,
+ * 16.13, 17.9 on Alpine 3.23). The timescale/timescaledb images are built `FROM postgres:<version>-alpine` too, so
+ * the postgres user is uid 70 in both and the files the sidecar writes are the server's.
+ */
+export const PITR_IMAGES: Readonly<Record<number, string>> = {
+  15: "postgres:15.17-alpine3.23",
+  16: "postgres:16.13-alpine3.23",
+  17: "postgres:17.9-alpine3.23",
+};
+
 /** The defaults both stacks deploy (Pulumi.yaml declares the same values). */
 export const PITR_DEFAULTS = {
   keepBaseBackups: 2,
@@ -311,4 +324,20 @@ case "\${1:-}" in
   *) die "usage: pitr.sh run|receive|backup|status|restore TARGET DATADIR" ;;
 esac
 `;
+}
+
+/** Where the program's pg_hba.conf is uploaded into the server container (outside PGDATA: it is not the data's). */
+export const PITR_HBA_FILE = "/etc/crypto-scout/pg_hba.conf";
+
+/**
+ * The server's command line with what the archive needs, right after `postgres` so that the stack's own
+ * postgresSettings, later on the line, still win (the postmaster keeps the last occurrence): the program's pg_hba.conf
+ * (the replication rule), and max_slot_wal_keep_size, so a stopped receiver cannot make the server keep WAL without
+ * bound (the slot is invalidated instead, which alerts). wal_level is already the seed's `replica`, and PostgreSQL's
+ * defaults max_wal_senders 10 and max_replication_slots 10 leave room for the receiver and pg_basebackup's stream.
+ */
+export function withPitrServerSettings(command: readonly string[], slotWalKeepMiB: number): string[] {
+  const problem = pitrRules.slotWalKeepMiB(slotWalKeepMiB);
+  if (problem) throw new Error(`withPitrServerSettings: slotWalKeepMiB is ${slotWalKeepMiB}; expected ${problem}`);
+  return [command[0], "-c", `hba_file=${PITR_HBA_FILE}`, "-c", `max_slot_wal_keep_size=${slotWalKeepMiB}MB`, ...command.slice(1)];
 }

@@ -15,6 +15,7 @@ import { CONTAINER_ENGINES, DOCKER_NAME, DOCKER_NAME_RULE, dockerNames, type Con
 import { SUPPORTED_MAJORS } from "../tuning";
 import { cpusRoundTrip, dockerCpus } from "../docker-read-back";
 import { readExternalServer, type ExternalServer } from "./external";
+import { PITR_IMAGES, pitrRules } from "../backup/pitr";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -105,6 +106,20 @@ export interface Settings {
     /** The database size the disk alert measures growth against. */
     readonly databaseSizeBudgetBytes: number;
   };
+  /**
+   * Point-in-time recovery (docs/pitr.md): WAL streamed off the server and verified base backups, in a sidecar. On
+   * by default for the local container; external servers are backed up by their service.
+   */
+  readonly pitr: {
+    readonly enabled: boolean;
+    /** `postgres:<major>.<minor>-alpine<version>`: the server's major's client binaries. */
+    readonly image: string;
+    readonly baseBackupIntervalSeconds: number;
+    readonly keepBaseBackups: number;
+    /** The server's max_slot_wal_keep_size, in MiB. */
+    readonly slotWalKeepMiB: number;
+    readonly location: DataLocation;
+  };
   /** Opt-in: let `pulumi destroy` or a replace delete volumes and drop tables. Off by default. */
   readonly destroyDeletesData: boolean;
   /** Raw `tables` overrides (retention, compression and chunk windows per table), validated by the schema model. */
@@ -122,6 +137,7 @@ export const CONFIG_KEYS = [
   "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
   "backupHealthPort", "monitoringEnabled", "monitoringBindAddress", "postgresExporterPort", "sqlExporterPort", "databaseSizeBudget",
   "destroyDeletesData", "tables", "databaseUrl", "sslMode", "sslRootCert",
+  "pitrEnabled", "pitrBaseBackupInterval", "pitrKeepBaseBackups", "pitrSlotWalKeep", "pitrHostPath",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -135,7 +151,7 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
  */
 export const UNDECLARED_KEYS: readonly ConfigKey[] = [...OBJECT_KEYS, "databaseUrl"];
 /** Keys whose declared default is "", meaning unset: the feature they control is then off or derived. */
-export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert"];
+export const OPTIONAL_KEYS: readonly ConfigKey[] = ["dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert", "pitrHostPath"];
 
 
 /** Release numbers as comparable tuples. */
@@ -171,6 +187,7 @@ export function loadSettings(source: ConfigSource): Settings {
   const bindAddress = r.required("bindAddress", (v) => typeof v === "string" && isIP(v) !== 0, "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)") as string;
   const dataHostPath = r.optionalPath("dataHostPath");
   const backupHostPath = r.optionalPath("backupHostPath");
+  const pitrHostPath = r.optionalPath("pitrHostPath");
   const walDisk = source.get("walDiskBudget");
   const names = dockerNames(namePrefix);
   const external = readExternalServer({
@@ -225,6 +242,15 @@ export function loadSettings(source: ConfigSource): Settings {
       sqlExporterPort: r.integer("sqlExporterPort", 1, 65535),
       databaseSizeBudgetBytes: r.size("databaseSizeBudget", 1 * GiB),
     },
+    pitr: {
+      // auto: on for the local container, off with databaseUrl (the service's own point-in-time recovery).
+      enabled: r.autoBoolean("pitrEnabled", !external),
+      image: PITR_IMAGES[postgresMajor],
+      baseBackupIntervalSeconds: r.checked("pitrBaseBackupInterval", r.seconds("pitrBaseBackupInterval"), pitrRules.baseBackupIntervalSeconds),
+      keepBaseBackups: r.checked("pitrKeepBaseBackups", r.integer("pitrKeepBaseBackups", 1, 100), pitrRules.keepBaseBackups),
+      slotWalKeepMiB: r.checked("pitrSlotWalKeep", r.size("pitrSlotWalKeep", 1024 * MiB) / MiB, pitrRules.slotWalKeepMiB),
+      location: pitrHostPath ? { kind: "hostPath", path: pitrHostPath } : { kind: "volume", name: names.pitrVolume },
+    },
     destroyDeletesData: r.boolean("destroyDeletesData"),
     tableOverrides: source.get("tables") ?? {},
   };
@@ -243,12 +269,18 @@ export function loadSettings(source: ConfigSource): Settings {
     if (settings.backup.enabled) {
       throw new ConfigError("backupEnabled", source.get("backupEnabled"), "false with databaseUrl: an external server is backed up by its service (Tiger Cloud: continuous backups with point-in-time recovery); `pulumi config set backupEnabled false`");
     }
+    if (settings.pitr.enabled) {
+      throw new ConfigError("pitrEnabled", source.get("pitrEnabled"), "false or auto with databaseUrl: an external server's point-in-time recovery is its service's (Tiger Cloud restores to any point in its retention window)");
+    }
     if (settings.monitoring.enabled) {
       throw new ConfigError("monitoringEnabled", source.get("monitoringEnabled"), "false with databaseUrl: the exporters are containers on the local Docker host, which external mode does not use; `pulumi config set monitoringEnabled false`");
     }
   }
   if (dataHostPath && backupHostPath && dataHostPath === backupHostPath) {
     throw new ConfigError("backupHostPath", backupHostPath, "a directory other than dataHostPath");
+  }
+  if (pitrHostPath && (pitrHostPath === dataHostPath || pitrHostPath === backupHostPath)) {
+    throw new ConfigError("pitrHostPath", pitrHostPath, `a directory other than ${pitrHostPath === dataHostPath ? "dataHostPath" : "backupHostPath"}`);
   }
   return deepFreeze(settings);
 }
@@ -342,6 +374,13 @@ class Reader {
     if (bytes < min) throw new ConfigError(key, this.source.get(key), `a size of at least ${min / MiB}MiB`);
     if (bytes % MiB !== 0) throw new ConfigError(key, this.source.get(key), "a whole number of MiB, such as 1536MiB or 2GiB (Docker takes it in MiB)");
     return bytes;
+  }
+
+  /** A value read by another reader, checked by a shared rule (components/backup/pitr.ts pitrRules). */
+  checked<T>(key: ConfigKey, value: T, rule: (v: T) => string | undefined): T {
+    const allowed = rule(value);
+    if (allowed) throw new ConfigError(key, this.source.get(key), allowed);
+    return value;
   }
 
   seconds(key: ConfigKey): number {

@@ -122,6 +122,13 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    * @example [{ source: backupStorage.source, containerPath: "/backups" }]
    */
   readonly readOnlyMounts?: readonly { readonly source: PersistentStorage["source"]; readonly containerPath: string }[];
+  /**
+   * Configuration files uploaded into the container, readable by the server's user only (uid 70), e.g. the
+   * pg_hba.conf the command line names with `-c hba_file=...`. A change replaces the container (uploads are ForceNew).
+   * @default []
+   * @example [{ file: "/etc/crypto-scout/pg_hba.conf", content: pgHbaConf("crypto_scout_replication") }]
+   */
+  readonly configFiles?: readonly { readonly file: string; readonly content: pulumi.Input<string> }[];
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -219,7 +226,10 @@ export class TimescaleServer extends pulumi.ComponentResource {
             `PGDATA=${PGDATA}`,
             "TZ=UTC",
           ],
-          uploads: [{ file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" }],
+          uploads: [
+            { file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" },
+            ...(args.configFiles ?? []).map((f) => ({ file: f.file, content: f.content, permissions: "0400", owner: "70", group: "70" })),
+          ],
           volumes: [{ ...data.source, containerPath: PGDATA }, ...(args.readOnlyMounts ?? []).map((m) => ({ ...m.source, containerPath: m.containerPath, readOnly: true }))],
           networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
           ports: [{ internal: CONTAINER_PORT, external: hostPort, ip: bindAddress, protocol: "tcp" }],

@@ -37,6 +37,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:0` };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
+    case "random:index/randomBytes:RandomBytes": {
+      // A fixed salt per resource, so verifiers computed from it are checkable.
+      const bytes = Buffer.alloc(Number(inputs.length), name);
+      return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return inputs;
   }
