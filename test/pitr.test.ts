@@ -143,3 +143,47 @@ describe("PITR drill (npm run drill:pitr) on a real PostgreSQL", function () {
     if (result.compressed) assert.equal(result.compressed.restored, result.compressed.committed);
   });
 });
+
+describe("PITR pg_hba rule on a real PostgreSQL 15", function () {
+  this.timeout(60_000);
+  // A replication connection matches only a `replication` line: the image's `host all all all` does not let the
+  // sidecar in, the program's line does. Loopback-only here, so each case has the one host line under test.
+  const tryReplication = async (hbaHostLines: string[]): Promise<string> => {
+    const { startPg15, pg15Missing } = await import("./support/pg15");
+    if (pg15Missing()) return "skip";
+    const password = "replPassword42";
+    const pg = await startPg15({
+      user: "admin",
+      password: "adminPassword42",
+      conf: ["wal_level = replica"],
+      prepare: (p, pgdata) => {
+        const hba = path.join(pgdata, "pg_hba.conf");
+        fs.writeFileSync(hba, ["local all all scram-sha-256", ...hbaHostLines, ""].join("\n"));
+        p.own(hba);
+      },
+    });
+    try {
+      const { Client } = await import("pg");
+      const admin = new Client({ host: "127.0.0.1", port: pg.port, user: "admin", password: "adminPassword42", database: "postgres" });
+      await admin.connect();
+      await admin.query(`CREATE ROLE ${REPLICATION_ROLE} LOGIN REPLICATION PASSWORD '${password}'`);
+      await admin.end();
+      const r = spawnSync(path.join("/usr/lib/postgresql/15/bin", "pg_receivewal"), ["--create-slot", "--slot=t", "-h", "127.0.0.1", "-p", String(pg.port), "-U", REPLICATION_ROLE, "--no-password"], {
+        encoding: "utf8",
+        env: { ...process.env, PGPASSWORD: password },
+      });
+      return r.status === 0 ? "ok" : r.stderr;
+    } finally {
+      pg.stop();
+    }
+  };
+
+  it("`host all all all` does not match a replication connection; the program's replication line does", async function () {
+    const imageOnly = await tryReplication(["host all all all scram-sha-256"]);
+    if (imageOnly === "skip") this.skip();
+    assert.match(imageOnly, /no pg_hba\.conf entry for replication connection/);
+    const program = pgHbaConf(REPLICATION_ROLE).split("\n").filter((l) => /^host\s+(all\s+all\s+all|replication\s+crypto_scout_replication)\s/.test(l));
+    assert.equal(program.length, 2);
+    assert.equal(await tryReplication(program), "ok");
+  });
+});
