@@ -21,7 +21,7 @@ import { TimescaleServer } from "./components/server/timescaledb-server";
 import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
 import { PitrSidecar } from "./components/backup/pitr-sidecar";
 import { ReplicationRole } from "./components/backup/replication-role";
-import { pgHbaConf, PITR_DIR, PITR_HBA_FILE, REPLICATION_ROLE, withPitrServerSettings } from "./components/backup/pitr";
+import { pgHbaConf, PITR_DIR, PITR_HBA_FILE, PITR_SLOT, REPLICATION_ROLE, withPitrServerSettings } from "./components/backup/pitr";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
 import { DatabaseStage } from "./components/database/database-stage";
@@ -180,6 +180,7 @@ function localServer() {
             bindAddress: settings.monitoring.bindAddress,
             ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
             backupFile: monitorBackups ? backupFile : undefined,
+            pitrSlot: pitr ? PITR_SLOT : undefined,
             databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,
             logRotation,
             engine: settings.containerEngine,

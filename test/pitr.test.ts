@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -185,5 +185,78 @@ describe("PITR pg_hba rule on a real PostgreSQL 15", function () {
     const program = pgHbaConf(REPLICATION_ROLE).split("\n").filter((l) => /^host\s+(all\s+all\s+all|replication\s+crypto_scout_replication)\s/.test(l));
     assert.equal(program.length, 2);
     assert.equal(await tryReplication(program), "ok");
+  });
+});
+
+describe("PITR metrics on a real PostgreSQL 15, as a pg_monitor role", function () {
+  this.timeout(90_000);
+
+  it("reads the slot and the receiver", async function () {
+    const { startPg15, pg15Missing, PG15_BIN } = await import("./support/pg15");
+    if (pg15Missing()) {
+      console.log(`      SKIPPED: ${pg15Missing()}`);
+      this.skip();
+    }
+    const { pitrMetrics } = await import("../components/backup/pitr");
+    const { Client } = await import("pg");
+    const pg = await startPg15({
+      user: "admin",
+      password: "adminPassword42",
+      conf: ["wal_level = replica", "max_slot_wal_keep_size = 1GB"],
+      prepare: (p, pgdata) => {
+        fs.writeFileSync(path.join(pgdata, "pg_hba.conf"), pgHbaConf(REPLICATION_ROLE));
+        p.own(path.join(pgdata, "pg_hba.conf"));
+      },
+    });
+    const backupDir = fs.mkdtempSync(path.join(os.tmpdir(), "pitr-metrics-"));
+    try {
+      const admin = new Client({ host: "127.0.0.1", port: pg.port, user: "admin", password: "adminPassword42", database: "postgres" });
+      await admin.connect();
+      await admin.query(`CREATE ROLE ${REPLICATION_ROLE} LOGIN REPLICATION PASSWORD 'replPassword42'`);
+      await admin.query("CREATE ROLE monitor LOGIN PASSWORD 'monitorPassword42' IN ROLE pg_monitor");
+      await admin.end();
+      const monitor = new Client({ host: "127.0.0.1", port: pg.port, user: "monitor", password: "monitorPassword42", database: "postgres" });
+      await monitor.connect();
+      const values = async () => {
+        const out: Record<string, number | null> = {};
+        for (const m of pitrMetrics(PITR_SLOT) as Array<{ metric_name: string; values: string[]; query: string }>) {
+          const rows = (await monitor.query(m.query)).rows;
+          assert.equal(rows.length, 1, m.metric_name);
+          out[m.metric_name] = rows[0][m.values[0]];
+        }
+        return out;
+      };
+      const before = await values();
+      assert.equal(before.crypto_scout_pitr_slot_present, 0);
+      assert.equal(before.crypto_scout_pitr_slot_active, null);
+
+      const env = { ...process.env, PGPASSWORD: "replPassword42", PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: REPLICATION_ROLE };
+      execFileSync(path.join(PG15_BIN, "pg_receivewal"), ["--create-slot", `--slot=${PITR_SLOT}`, "--no-password"], { env });
+      execFileSync(path.join(PG15_BIN, "pg_basebackup"), ["--pgdata", path.join(backupDir, "b"), "--wal-method=stream", "--checkpoint=fast", "--no-password"], { env });
+      const after = await values();
+      assert.equal(after.crypto_scout_pitr_slot_present, 1);
+      assert.equal(after.crypto_scout_pitr_slot_active, 0, "no receiver streams");
+      assert.equal(after.crypto_scout_pitr_slot_invalidated, 0);
+      assert.equal(after.crypto_scout_pitr_receiver_reply_age_seconds, null, "absent without a receiver");
+      // The slot has no position until a receiver starts from it; then the lag is a byte count.
+      const receiver = spawn(path.join(PG15_BIN, "pg_receivewal"), ["--directory", backupDir, `--slot=${PITR_SLOT}`, "--synchronous", "--no-password"], { env, stdio: "ignore" });
+      try {
+        let streaming: Record<string, number | null> = {};
+        for (let i = 0; i < 100; i++) {
+          streaming = await values();
+          if (streaming.crypto_scout_pitr_receiver_reply_age_seconds !== null) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(streaming.crypto_scout_pitr_slot_active, 1);
+        assert.ok((streaming.crypto_scout_pitr_receiver_reply_age_seconds as number) < 30);
+        assert.ok(typeof streaming.crypto_scout_pitr_archive_lag_bytes === "number" && streaming.crypto_scout_pitr_archive_lag_bytes >= 0);
+      } finally {
+        receiver.kill("SIGKILL");
+      }
+      await monitor.end();
+    } finally {
+      pg.stop();
+      fs.rmSync(backupDir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,7 +15,7 @@ import { ArgumentChecks, nonEmpty, port } from "../args";
 import { sqlIdentifier } from "../database/model";
 import { applyTransform, type Transform } from "../transform";
 import { engineIgnoreChanges, goDuration } from "../docker-read-back";
-import { PITR_DEFAULTS, PITR_DIR, PITR_PGPASS_FILE, PITR_SCRIPT, PITR_SLOT, pitrRules, pitrScript, pgpassLine, REPLICATION_ROLE } from "./pitr";
+import { pitrHealthCheck, PITR_DEFAULTS, PITR_DIR, PITR_PGPASS_FILE, PITR_SCRIPT, PITR_SLOT, pitrRules, pitrScript, pgpassLine, REPLICATION_ROLE } from "./pitr";
 
 export interface PitrSidecarArgs extends ContainerComponentArgs {
   /**
@@ -159,10 +159,9 @@ export class PitrSidecar extends pulumi.ComponentResource {
           ],
           volumes: [{ ...storage.source, containerPath: PITR_DIR }],
           networksAdvanced: [{ name: args.networkName }],
-          // Healthy while the WAL receiver runs; it restarts itself, so a long unhealthy spell means the server
-          // refuses it (the archive lag and slot alerts say why).
+          // Healthy while the WAL receiver runs, the last verification passed and base backups are on time.
           healthcheck: {
-            tests: ["CMD-SHELL", "pgrep -x pg_receivewal >/dev/null || exit 1"],
+            tests: ["CMD-SHELL", pitrHealthCheck(PITR_DIR, args.baseBackupIntervalSeconds ?? PITR_DEFAULTS.baseBackupIntervalSeconds)],
             interval: goDuration(60),
             timeout: goDuration(5),
             retries: 3,

@@ -341,3 +341,67 @@ export function withPitrServerSettings(command: readonly string[], slotWalKeepMi
   if (problem) throw new Error(`withPitrServerSettings: slotWalKeepMiB is ${slotWalKeepMiB}; expected ${problem}`);
   return [command[0], "-c", `hba_file=${PITR_HBA_FILE}`, "-c", `max_slot_wal_keep_size=${slotWalKeepMiB}MB`, ...command.slice(1)];
 }
+
+/**
+ * The archive's metrics, as sql_exporter metrics of the stack's collector (components/monitoring/sql-exporter.ts),
+ * read on the server by the monitoring role (pg_monitor): the slot from pg_replication_slots (readable by every
+ * role), the receiver from pg_stat_replication (its LSNs and reply_time need pg_read_all_stats, which pg_monitor
+ * has). Gauges; a NULL is not exported. What only the archive volume knows (the newest verified base backup, a
+ * failed verification, the newest archived file) is in its status files and the sidecar's health check
+ * (pitrHealthCheck): the server keeps no trace of a finished base backup without archive_mode (its backup history
+ * file is removed at once, PostgreSQL xlog.c CleanupBackupHistory).
+ */
+export function pitrMetrics(slot: string): object[] {
+  if (pitrRules.slot(slot)) throw new Error(`pitrMetrics: slot is ${JSON.stringify(slot)}; expected ${pitrRules.slot(slot)}`);
+  const slotRow = `FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = '${slot}'`;
+  return [
+    {
+      metric_name: "crypto_scout_pitr_slot_present",
+      type: "gauge",
+      help: "1 when the PITR archive's replication slot exists on the server, else 0.",
+      values: ["present"],
+      query: `SELECT (s.slot_name IS NOT NULL)::int::float8 AS present ${slotRow}`,
+    },
+    {
+      metric_name: "crypto_scout_pitr_slot_active",
+      type: "gauge",
+      help: "1 while the WAL receiver streams through the slot, else 0 (absent without the slot).",
+      values: ["active"],
+      query: `SELECT s.active::int::float8 AS active ${slotRow}`,
+    },
+    {
+      metric_name: "crypto_scout_pitr_slot_invalidated",
+      type: "gauge",
+      help: "1 when the slot lost WAL the receiver had not got (wal_status lost: max_slot_wal_keep_size was exceeded); the archive has a gap.",
+      values: ["invalidated"],
+      // A slot that has reserved no WAL yet has no wal_status: not invalidated.
+      query: `SELECT CASE WHEN s.slot_name IS NOT NULL THEN (coalesce(s.wal_status, '') = 'lost')::int::float8 END AS invalidated ${slotRow}`,
+    },
+    {
+      metric_name: "crypto_scout_pitr_archive_lag_bytes",
+      type: "gauge",
+      help: "WAL the server has written that the archive has not confirmed flushed (the slot's position; the WAL the server keeps for it).",
+      values: ["lag"],
+      query: `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::float8 AS lag ${slotRow}`,
+    },
+    {
+      metric_name: "crypto_scout_pitr_receiver_reply_age_seconds",
+      type: "gauge",
+      help: "Seconds since the WAL receiver last reported to the server (it does every 10 s and after every write; absent while none is connected).",
+      values: ["age"],
+      query: `SELECT extract(epoch FROM now() - max(r.reply_time))::float8 AS age FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid AND s.slot_name = '${slot}'`,
+    },
+  ];
+}
+
+/**
+ * The sidecar's health check: unhealthy while the WAL receiver is not running, while the last verification failed,
+ * or once the newest verified base backup is older than two intervals.
+ */
+export function pitrHealthCheck(dir: string, baseBackupIntervalSeconds: number): string {
+  const verified = `${dir}/${PITR_STATUS.verified}`;
+  return (
+    `pgrep -x pg_receivewal >/dev/null && [ ! -e ${dir}/${PITR_STATUS.verificationFailed} ] && ` +
+    `{ [ ! -e ${verified} ] || [ $(( $(date +%s) - $(stat -c %Y ${verified}) )) -lt ${2 * baseBackupIntervalSeconds} ]; }`
+  );
+}
