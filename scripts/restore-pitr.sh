@@ -65,6 +65,8 @@ ARCHIVE=$(mount_of "$SIDECAR" /pitr) || { echo "restore-pitr: no container $SIDE
 [ -n "$ARCHIVE" ] || { echo "restore-pitr: $SIDECAR has no /pitr mount" >&2; exit 1; }
 SIDECAR_IMAGE=$("$DOCKER" inspect -f '{{.Config.Image}}' "$SIDECAR")
 SERVER_IMAGE=$("$DOCKER" inspect -f '{{.Config.Image}}' "$SERVER")
+# The server's /dev/shm size (parallel query's dynamic shared memory), so the side container runs its queries too.
+SHM_SIZE=$("$DOCKER" inspect -f '{{.HostConfig.ShmSize}}' "$SERVER")
 # The server's command line without hba_file (that file is the server container's; the restored data directory
 # keeps its own pg_hba.conf, enough for the side container).
 mapfile -t CMD < <("$DOCKER" inspect -f '{{range .Config.Cmd}}{{println .}}{{end}}' "$SERVER" | sed '/^$/d')
@@ -80,7 +82,7 @@ echo "restore-pitr: archive $ARCHIVE, target $TO, into new volume $NEW_VOLUME"
   sh -c 'chown postgres:postgres /restore && exec gosu postgres sh /pitr/pitr.sh restore "$1" /restore' sh "$TO"
 
 "$DOCKER" rm -f "$SIDE" >/dev/null 2>&1 || true
-"$DOCKER" run -d --name "$SIDE" -p "127.0.0.1:$PORT:5432" -e TZ=UTC \
+"$DOCKER" run -d --name "$SIDE" -p "127.0.0.1:$PORT:5432" -e TZ=UTC --shm-size "$SHM_SIZE" \
   -v "$NEW_VOLUME:/var/lib/postgresql/data" -v "$ARCHIVE:/pitr:ro" "$SERVER_IMAGE" "${SIDE_CMD[@]}" >/dev/null
 echo "restore-pitr: $SIDE replays the archive to $TO ..."
 # Recovery is over when the server has removed recovery.signal (it promotes at the target) and accepts connections.
