@@ -21,6 +21,9 @@ import { postgresCommand } from "./components/tuning";
 import { TimescaleServer } from "./components/server/timescaledb-server";
 import { ServerVersionGuard } from "./components/server/version-guard";
 import { BackupSidecar, DUMP_SUFFIX } from "./components/backup/backup-sidecar";
+import { PitrSidecar } from "./components/backup/pitr-sidecar";
+import { ReplicationRole } from "./components/backup/replication-role";
+import { pgHbaConf, PITR_DIR, PITR_HBA_FILE, PITR_SLOT, REPLICATION_ROLE, withPitrServerSettings } from "./components/backup/pitr";
 import { MetricsExporters } from "./components/monitoring/metrics-exporters";
 import { BACKUP_MOUNT } from "./components/monitoring/sql-exporter";
 import { DatabaseStage } from "./components/database/database-stage";
@@ -60,6 +63,11 @@ function localServer() {
     : undefined;
   const monitorBackups = settings.monitoring.enabled && backupStorage !== undefined;
   const backupFile = `${BACKUP_MOUNT}/last/${settings.database}-latest${DUMP_SUFFIX}`;
+  // The point-in-time archive (docs/pitr.md), kept like the dumps; the server sees it read-only, for the restore's
+  // restore_command (scripts/restore-pitr.sh --replace) and the archive metrics.
+  const pitrStorage = settings.pitr.enabled
+    ? persistentStorage("pitr-volume", settings.pitr.location, { labels: dockerLabels(labels), destroyDeletesData: settings.destroyDeletesData })
+    : undefined;
 
   const generatedPassword = new random.RandomPassword("superuser-password", {
     length: 32,
@@ -91,7 +99,9 @@ function localServer() {
     superuser: settings.superuser,
     superuserPassword: generatedPassword.result,
     superuserPasswordSalt: superuserSalt.base64,
-    command: postgresCommand(tuning.settings),
+    command: pitrStorage ? withPitrServerSettings(postgresCommand(tuning.settings), settings.pitr.slotWalKeepMiB) : postgresCommand(tuning.settings),
+    // The replication role's pg_hba rule, also on a data directory that already exists (the adopted server).
+    configFiles: pitrStorage ? [{ file: PITR_HBA_FILE, content: pgHbaConf(REPLICATION_ROLE) }] : [],
     data: settings.data,
     bindAddress: settings.bindAddress,
     hostPort: settings.hostPort,
@@ -102,7 +112,10 @@ function localServer() {
     stopGracePeriodSeconds: settings.stopGracePeriodSeconds,
     waitForHealthy: settings.waitForHealthy,
     readyTimeoutSeconds: settings.readyTimeoutSeconds,
-    readOnlyMounts: monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : [],
+    readOnlyMounts: [
+      ...(monitorBackups ? [{ source: backupStorage.source, containerPath: BACKUP_MOUNT }] : []),
+      ...(pitrStorage ? [{ source: pitrStorage.source, containerPath: PITR_DIR }] : []),
+    ],
     logRotation,
     engine: settings.containerEngine,
     destroyDeletesData: settings.destroyDeletesData,
@@ -152,6 +165,31 @@ function localServer() {
     { dependsOn: [server] },
   );
 
+  // WAL streamed off the server and verified base backups, as a role that may replicate and nothing else.
+  const replication = pitrStorage ? new ReplicationRole("pitr-replication", { provider: schemaStage.provider }, { dependsOn: [schemaStage.readiness] }) : undefined;
+  const pitr =
+    pitrStorage && replication
+      ? new PitrSidecar(
+          "pitr",
+          {
+            image: settings.pitr.image,
+            containerName: names.pitrContainer,
+            networkName: server.networkName,
+            serverHost: SERVER_ALIASES[0],
+            user: REPLICATION_ROLE,
+            password: replication.password,
+            location: pitrStorage,
+            keepBaseBackups: settings.pitr.keepBaseBackups,
+            baseBackupIntervalSeconds: settings.pitr.baseBackupIntervalSeconds,
+            destroyDeletesData: settings.destroyDeletesData,
+            logRotation,
+            engine: settings.containerEngine,
+            labels,
+          },
+          { dependsOn: [server, replication] },
+        )
+      : undefined;
+
   const metrics =
     settings.monitoring.enabled && schemaStage.monitoringRoleName && schemaStage.monitoringPassword
       ? new MetricsExporters(
@@ -166,6 +204,7 @@ function localServer() {
             bindAddress: settings.monitoring.bindAddress,
             ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
             backupFile: monitorBackups ? backupFile : undefined,
+            pitrSlot: pitr ? PITR_SLOT : undefined,
             databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,
             logRotation,
             engine: settings.containerEngine,
@@ -186,6 +225,8 @@ function localServer() {
     containerName: server.containerName,
     backupContainerName: backup?.container.name,
     backupLocation: backup?.location,
+    pitrContainerName: pitr?.container.name,
+    pitrLocation: pitr?.location,
     schemaStage,
     metricsEndpoints: metrics?.endpoints,
   };
@@ -220,6 +261,8 @@ function externalServer(external: NonNullable<typeof settings.external>) {
     containerName: undefined,
     backupContainerName: undefined,
     backupLocation: undefined,
+    pitrContainerName: undefined,
+    pitrLocation: undefined,
     schemaStage,
     metricsEndpoints: undefined,
   };
@@ -239,6 +282,9 @@ export const networkName = deployed.networkName;
 export const containerName = deployed.containerName;
 export const backupContainerName = deployed.backupContainerName;
 export const backupLocation = deployed.backupLocation;
+/** The PITR sidecar and its archive (volume name or host directory); scripts/restore-pitr.sh reads from it. */
+export const pitrContainerName = deployed.pitrContainerName;
+export const pitrLocation = deployed.pitrLocation;
 export const writerRole = schemaStage.writerRole;
 export const writerPassword = schemaStage.writerPassword;
 export const readerRole = schemaStage.readerRole;

@@ -30,6 +30,8 @@ export function dockerNames(prefix: string) {
     backupVolume: `${prefix}-backups`,
     postgresExporterContainer: `${prefix}-postgres-exporter`,
     sqlExporterContainer: `${prefix}-sql-exporter`,
+    pitrContainer: `${prefix}-pitr`,
+    pitrVolume: `${prefix}-pitr`,
   } as const;
 }
 

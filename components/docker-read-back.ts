@@ -116,6 +116,8 @@ export const READ_BACK_RULES: readonly ReadBackRule[] = [
   { resource: "Container", field: "envs", readBack: notRead, source: `${FUNCS} 893-898 (comment: env is not read)`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "labels", readBack: notRead, source: `${FUNCS} 893-898`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "uploads", readBack: notRead, source: `${FUNCS} 959`, replaces: true, inReadBackForm: always },
+  // The PITR sidecar's init process (sh as PID 1 would ignore the stop signal).
+  { resource: "Container", field: "init", readBack: "HostConfig.Init, as sent (false when unset)", source: `${FUNCS} 860-868; resource_docker_container_funcs.go 447-448`, replaces: false, inReadBackForm: unsetOr((v) => typeof v === "boolean") },
   { resource: "Container", field: "volumes", readBack: notRead, source: `${FUNCS} 881-882 (only mounts are read)`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "networksAdvanced", readBack: "not read once set (filled only into an empty set)", source: `${FUNCS} 788-796`, replaces: true, inReadBackForm: always },
   {

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram, isSecret, type ProgramError, isSecretInput, plain, resolve, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
 import { SEED_FLAGS } from "./support/seed";
+import { pgHbaConf } from "../components/backup/pitr";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -82,15 +83,16 @@ describe("program under mocks: prod stack", function () {
     // The upload carries the password, so Pulumi sends (and stores) the whole property as a secret.
     const uploads = unwrapSecretInput(server.inputs.uploads) as Array<Record<string, unknown>>;
     assert.deepEqual(uploads[0], { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" });
-    // The other two (the password's verifier and the entrypoint script) are checked in server-entrypoint.test.ts.
-    assert.deepEqual(uploads.slice(1).map((u) => u.file), ["/run/secrets/postgres-password-verifier", "/usr/local/bin/crypto-scout-entrypoint.sh"]);
+    // The verifier and the entrypoint script are checked in server-entrypoint.test.ts, the pg_hba file here.
+    assert.deepEqual(uploads.slice(1).map((u) => u.file), ["/run/secrets/postgres-password-verifier", "/usr/local/bin/crypto-scout-entrypoint.sh", "/etc/crypto-scout/pg_hba.conf"]);
+    assert.deepEqual(uploads[3], { file: "/etc/crypto-scout/pg_hba.conf", content: pgHbaConf("crypto_scout_replication"), permissions: "0400", owner: "70", group: "70" });
     for (const c of run.ofType(CONTAINER)) {
       for (const e of (plain(c.inputs.envs) ?? []) as string[]) assert.doesNotMatch(e, /generated-/, `${c.name} env leaks a password`);
     }
   });
 
   it("generates the superuser password and keeps it secret in outputs", async () => {
-    assert.deepEqual(run.ofType(PASSWORD).map((p) => p.name).sort(), ["crypto-scout-monitoring-password", "crypto-scout-reader-password", "crypto-scout-writer-password", "superuser-password"]);
+    assert.deepEqual(run.ofType(PASSWORD).map((p) => p.name).sort(), ["crypto-scout-monitoring-password", "crypto-scout-reader-password", "crypto-scout-writer-password", "pitr-replication-password", "superuser-password"]);
     for (const pw of run.ofType(PASSWORD)) {
       assert.equal(pw.inputs.length, 32);
       assert.equal(pw.inputs.special, false, "URL- and shell-safe");
@@ -146,6 +148,7 @@ describe("program under mocks: prod stack", function () {
     assert.deepEqual(server.inputs.volumes, [
       { volumeName: "crypto-scout-data", containerPath: "/var/lib/postgresql/data" },
       { volumeName: "crypto-scout-backups", containerPath: "/backups", readOnly: true },
+      { volumeName: "crypto-scout-pitr", containerPath: "/pitr", readOnly: true },
     ]);
     assert.deepEqual(backup.inputs.volumes, [{ volumeName: "crypto-scout-backups", containerPath: "/backups" }]);
     // The backup volume moved from the sidecar to the stack: the alias keeps the existing one.
@@ -205,7 +208,7 @@ describe("program under mocks: prod stack", function () {
     assert.deepEqual([run.outputs.writerRole, run.outputs.readerRole], ["crypto_scout_writer", "crypto_scout_reader"]);
     assert.deepEqual(run.ofType("postgresql:index/extension:Extension").map((e) => e.inputs.name), ["timescaledb", "pg_stat_statements"]);
     assert.equal(run.one("postgresql:index/schema:Schema").inputs.name, "crypto_scout");
-    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader", "crypto_scout_monitor"]);
+    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name).sort(), ["crypto_scout_monitor", "crypto_scout_reader", "crypto_scout_replication", "crypto_scout_writer"]);
     for (const r of run.ofType("postgresql:index/role:Role")) {
       // The server gets a SCRAM-SHA-256 verifier, never the generated password.
       assert.ok(isSecretInput(r.inputs.password), `${r.name}: password secret`);
@@ -265,6 +268,7 @@ describe("program under mocks: options and bad config", function () {
     assert.deepEqual(server.inputs.volumes, [
       { hostPath: "/srv/crypto-scout/data/postgresql", containerPath: "/var/lib/postgresql/data" },
       { volumeName: "crypto-scout-backups", containerPath: "/backups", readOnly: true },
+      { volumeName: "crypto-scout-pitr", containerPath: "/pitr", readOnly: true },
     ]);
     assert.equal(run.one(VOLUME, "backup-volume").options.retainOnDelete, false);
   });

@@ -18,6 +18,7 @@ import { readExternalServer, type ExternalServer } from "./external";
 import { reservedSettingProblem } from "./reserved-settings";
 import { hostPathProblem, nested, trimTrailingSlashes, type HostPathUse } from "./host-paths";
 import { PRODUCTION_STACK, stackNamePrefix, stackPorts } from "./stack-names";
+import { PITR_IMAGES, pitrRules } from "../backup/pitr";
 
 /** Where the program reads raw config values from: `pulumi.Config` in a deployment, YAML files in the tools. */
 export interface ConfigSource {
@@ -113,6 +114,20 @@ export interface Settings {
     /** The database size the disk alert measures growth against. */
     readonly databaseSizeBudgetBytes: number;
   };
+  /**
+   * Point-in-time recovery (docs/pitr.md): WAL streamed off the server and verified base backups, in a sidecar. On
+   * by default for the local container; external servers are backed up by their service.
+   */
+  readonly pitr: {
+    readonly enabled: boolean;
+    /** `postgres:<major>.<minor>-alpine<version>`: the server's major's client binaries. */
+    readonly image: string;
+    readonly baseBackupIntervalSeconds: number;
+    readonly keepBaseBackups: number;
+    /** The server's max_slot_wal_keep_size, in MiB. */
+    readonly slotWalKeepMiB: number;
+    readonly location: DataLocation;
+  };
   /** Opt-in: let `pulumi destroy` or a replace delete volumes and drop tables. Off by default. */
   readonly destroyDeletesData: boolean;
   /** Raw `tables` overrides (retention, compression and chunk windows per table), validated by the schema model. */
@@ -130,6 +145,7 @@ export const CONFIG_KEYS = [
   "backupEnabled", "backupSchedule", "backupKeepDays", "backupKeepWeeks", "backupKeepMonths", "backupHostPath",
   "backupHealthPort", "monitoringEnabled", "monitoringBindAddress", "postgresExporterPort", "sqlExporterPort", "databaseSizeBudget",
   "destroyDeletesData", "tables", "databaseUrl", "sslMode", "sslRootCert",
+  "pitrEnabled", "pitrBaseBackupInterval", "pitrKeepBaseBackups", "pitrSlotWalKeep", "pitrHostPath",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -143,7 +159,7 @@ export const OBJECT_KEYS: readonly ConfigKey[] = ["postgresSettings", "tables"];
  */
 export const UNDECLARED_KEYS: readonly ConfigKey[] = [...OBJECT_KEYS, "databaseUrl"];
 /** Keys whose declared default is "", meaning unset: the feature they control is then off or derived. */
-export const OPTIONAL_KEYS: readonly ConfigKey[] = ["namePrefix", "dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert"];
+export const OPTIONAL_KEYS: readonly ConfigKey[] = ["namePrefix", "dataHostPath", "walDiskBudget", "backupHostPath", "sslMode", "sslRootCert", "pitrHostPath"];
 /** Host ports whose declared default is 0, meaning derived from the stack name (stack-names.ts `stackPorts`). */
 export const DERIVED_PORT_KEYS: readonly ConfigKey[] = ["hostPort", "postgresExporterPort", "sqlExporterPort"];
 
@@ -183,6 +199,11 @@ const BACKUP_PATH_USE: HostPathUse = {
   what: "the backups",
   example: "/srv/crypto-scout/backups",
   effect: "the backup sidecar creates its folders there and deletes old dumps",
+};
+const PITR_PATH_USE: HostPathUse = {
+  what: "the WAL archive and base backups",
+  example: "/srv/crypto-scout/pitr",
+  effect: "the archiver re-owns it and removes WAL older than the oldest kept base backup",
 };
 
 /**
@@ -264,6 +285,7 @@ function readSettings(source: ConfigSource): Settings {
   const bindAddress = r.address("bindAddress", "an IPv4 or IPv6 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
   const dataHostPath = r.optionalPath("dataHostPath", DATA_PATH_USE);
   const backupHostPath = r.optionalPath("backupHostPath", BACKUP_PATH_USE);
+  const pitrHostPath = r.optionalPath("pitrHostPath", PITR_PATH_USE);
   const walDisk = source.get("walDiskBudget");
   const names = dockerNames(namePrefix);
   const external = readExternalServer({
@@ -318,6 +340,15 @@ function readSettings(source: ConfigSource): Settings {
       sqlExporterPort: r.port("sqlExporterPort", ports.sqlExporterPort),
       databaseSizeBudgetBytes: r.size("databaseSizeBudget", 1 * GiB),
     },
+    pitr: {
+      // auto: on for the local container, off with databaseUrl (the service's own point-in-time recovery).
+      enabled: r.autoBoolean("pitrEnabled", !external),
+      image: PITR_IMAGES[postgresMajor],
+      baseBackupIntervalSeconds: r.checked("pitrBaseBackupInterval", r.seconds("pitrBaseBackupInterval", 1, 366 * 86400), pitrRules.baseBackupIntervalSeconds),
+      keepBaseBackups: r.checked("pitrKeepBaseBackups", r.integer("pitrKeepBaseBackups", 1, 100), pitrRules.keepBaseBackups),
+      slotWalKeepMiB: r.checked("pitrSlotWalKeep", r.size("pitrSlotWalKeep", 1024 * MiB) / MiB, pitrRules.slotWalKeepMiB),
+      location: pitrHostPath ? { kind: "hostPath", path: pitrHostPath } : { kind: "volume", name: names.pitrVolume },
+    },
     destroyDeletesData: r.boolean("destroyDeletesData"),
     tableOverrides: source.get("tables") ?? {},
   };
@@ -336,13 +367,21 @@ function readSettings(source: ConfigSource): Settings {
     if (settings.backup.enabled) {
       throw new ConfigError("backupEnabled", source.get("backupEnabled"), "false with databaseUrl: an external server is backed up by its service (Tiger Cloud: continuous backups with point-in-time recovery); `pulumi config set backupEnabled false`");
     }
+    if (settings.pitr.enabled) {
+      throw new ConfigError("pitrEnabled", source.get("pitrEnabled"), "false or auto with databaseUrl: an external server's point-in-time recovery is its service's (Tiger Cloud restores to any point in its retention window)");
+    }
     if (settings.monitoring.enabled) {
       throw new ConfigError("monitoringEnabled", source.get("monitoringEnabled"), "false with databaseUrl: the exporters are containers on the local Docker host, which external mode does not use; `pulumi config set monitoringEnabled false`");
     }
   }
-  if (dataHostPath && backupHostPath && nested(dataHostPath, backupHostPath)) {
-    const how = dataHostPath === backupHostPath ? "the same directory as" : backupHostPath.startsWith(`${dataHostPath}/`) ? "inside" : "a parent of";
-    throw new ConfigError("backupHostPath", source.get("backupHostPath"), `a directory outside dataHostPath ${JSON.stringify(dataHostPath)} and not containing it (this one is ${how} it: the server re-owns its whole data directory, and the sidecar deletes old dumps in its own)`);
+  // No two of the host directories may be the same or nested: each owner re-owns or prunes its own directory.
+  const hostPaths: Array<[ConfigKey, string | undefined]> = [["dataHostPath", dataHostPath], ["backupHostPath", backupHostPath], ["pitrHostPath", pitrHostPath]];
+  for (const [i, [key, path]] of hostPaths.entries()) {
+    for (const [otherKey, other] of hostPaths.slice(0, i)) {
+      if (!path || !other || !nested(other, path)) continue;
+      const how = other === path ? "the same directory as" : path.startsWith(`${other}/`) ? "inside" : "a parent of";
+      throw new ConfigError(key, source.get(key), `a directory outside ${otherKey} ${JSON.stringify(other)} and not containing it (this one is ${how} it: the server re-owns its whole data directory, the backup sidecar deletes old dumps in its own, and the archiver prunes old WAL in its own)`);
+    }
   }
   for (const [name, value] of Object.entries(settings.postgresSettings)) {
     const problem = reservedSettingProblem(name, value, {
@@ -352,6 +391,9 @@ function readSettings(source: ConfigSource): Settings {
       settings: settings.postgresSettings,
     });
     if (problem) throw new ConfigError(`postgresSettings.${name}`, value, problem);
+  }
+  if (pitrHostPath && (pitrHostPath === dataHostPath || pitrHostPath === backupHostPath)) {
+    throw new ConfigError("pitrHostPath", pitrHostPath, `a directory other than ${pitrHostPath === dataHostPath ? "dataHostPath" : "backupHostPath"}`);
   }
   return deepFreeze(settings);
 }
@@ -477,6 +519,13 @@ class Reader {
     if (bytes > MAX_SIZE) this.fail(key, this.source.get(key), "a size of at most 1024TiB");
     if (bytes % MiB !== 0) this.fail(key, this.source.get(key), "a whole number of MiB, such as 1536MiB or 2GiB (Docker takes it in MiB)");
     return bytes;
+  }
+
+  /** A value read by another reader, checked by a shared rule (components/backup/pitr.ts pitrRules). */
+  checked<T>(key: ConfigKey, value: T, rule: (v: T) => string | undefined): T {
+    const allowed = rule(value);
+    if (allowed) throw new ConfigError(key, this.source.get(key), allowed);
+    return value;
   }
 
   /** A size without a floor (an unset key is handled by the caller). */

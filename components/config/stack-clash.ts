@@ -44,6 +44,10 @@ export function dockerClaims(s: Settings): DockerClaims | undefined {
     names.push({ kind: "container", name: n.backupContainer, key: "namePrefix" });
     storage(s.backup.location, "backupHostPath");
   }
+  if (s.pitr.enabled) {
+    names.push({ kind: "container", name: n.pitrContainer, key: "namePrefix" });
+    storage(s.pitr.location, "pitrHostPath");
+  }
   if (s.monitoring.enabled) {
     names.push({ kind: "container", name: n.postgresExporterContainer, key: "namePrefix" }, { kind: "container", name: n.sqlExporterContainer, key: "namePrefix" });
     ports.push(

@@ -74,6 +74,12 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
    */
   readonly backupFile?: string;
   /**
+   * Export the point-in-time archive's metrics for this replication slot (components/backup/pitr.ts pitrMetrics).
+   * Unset: none.
+   * @example "crypto_scout_pitr"
+   */
+  readonly pitrSlot?: string;
+  /**
    * The database size the disk alert measures against, in bytes.
    * @default 200 GiB
    */
@@ -181,7 +187,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
               { file: `${SQL_EXPORTER_DIR}/timescaledb.collector.yml`, content: timescaledbCollector(), permissions: "0444" },
               {
                 file: `${SQL_EXPORTER_DIR}/crypto_scout.collector.yml`,
-                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema }),
+                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot }),
                 permissions: "0444",
               },
             ]),

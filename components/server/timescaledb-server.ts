@@ -146,6 +146,13 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    * @example [{ source: backupStorage.source, containerPath: "/backups" }]
    */
   readonly readOnlyMounts?: readonly { readonly source: PersistentStorage["source"]; readonly containerPath: string }[];
+  /**
+   * Configuration files uploaded into the container, readable by the server's user only (uid 70), e.g. the
+   * pg_hba.conf the command line names with `-c hba_file=...`. A change replaces the container (uploads are ForceNew).
+   * @default []
+   * @example [{ file: "/etc/crypto-scout/pg_hba.conf", content: pgHbaConf("crypto_scout_replication") }]
+   */
+  readonly configFiles?: readonly { readonly file: string; readonly content: pulumi.Input<string> }[];
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -260,6 +267,7 @@ export class TimescaleServer extends pulumi.ComponentResource {
             { file: VERIFIER_FILE, content: verifier, permissions: "0400", owner: POSTGRES_UID, group: POSTGRES_UID },
             // Root's, read-only: the container starts it as root; nobody inside may change it.
             { file: ENTRYPOINT_FILE, content: entrypointScript(), permissions: "0555", owner: "0", group: "0" },
+            ...(args.configFiles ?? []).map((f) => ({ file: f.file, content: f.content, permissions: "0400", owner: POSTGRES_UID, group: POSTGRES_UID })),
           ],
           volumes: [{ ...data.source, containerPath: PGDATA }, ...(args.readOnlyMounts ?? []).map((m) => ({ ...m.source, containerPath: m.containerPath, readOnly: true }))],
           networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
