@@ -95,7 +95,7 @@ describe("program under mocks: point-in-time recovery", function () {
     [{ pitrSlotWalKeep: "100MiB" }, /^Invalid config 'pitrSlotWalKeep': got "100MiB"; expected a size of at least 1024MiB/],
     [{ pitrEnabled: "yes" }, /^Invalid config 'pitrEnabled': got "yes"; expected true, false or auto/],
     [{ pitrHostPath: "relative/dir" }, /^Invalid config 'pitrHostPath': got "relative\/dir"; expected an absolute directory path/],
-    [{ pitrHostPath: "/srv/d", dataHostPath: "/srv/d" }, /^Invalid config 'pitrHostPath': got "\/srv\/d"; expected a directory other than dataHostPath/],
+    [{ pitrHostPath: "/srv/d", dataHostPath: "/srv/d" }, /^Invalid config 'pitrHostPath': got "\/srv\/d"; expected a directory outside dataHostPath "\/srv\/d" and not containing it \(this one is the same directory as it/],
     [{ pitrEnabled: "true", databaseUrl: "postgresql://u:p@db.example.com:5432/d", backupEnabled: "false", monitoringEnabled: "false" }, /^Invalid config 'pitrEnabled': got "true"; expected false or auto with databaseUrl/],
   ];
   for (const [overrides, message] of badConfig) {

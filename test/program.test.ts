@@ -220,6 +220,7 @@ describe("program under mocks: prod stack", function () {
       ["crypto-scout-writer-password-salt", 16],
       ["crypto-scout-reader-password-salt", 16],
       ["crypto-scout-monitoring-password-salt", 16],
+      ["pitr-replication-password-salt", 16],
     ]);
     assert.equal(run.ofType("postgresql:index/grant:Grant").length, 9, "superuser x3, writer x3, reader x2, monitoring CONNECT");
     assert.equal(run.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length, 3);

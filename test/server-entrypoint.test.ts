@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { waitForServer, withClient, type Connection } from "../components/database/providers/live";
+import { PITR_HBA_FILE } from "../components/backup/pitr";
 import { scramSha256Verifier } from "../components/database/scram";
 import { ENTRYPOINT_FILE, ENTRYPOINT_SCRIPT_PATH, VERIFIER_FILE } from "../components/server/timescaledb-server";
 import { PASSWORD_FILE } from "../components/docker-common";
@@ -277,7 +278,8 @@ describe("server entrypoint under mocks: the container runs what the drill ran",
     assert.equal(salt.inputs.length, 16);
     const expected = scramSha256Verifier("generated-superuser-password", generatedBytes(salt.name, 16).toString("base64"));
     assert.deepEqual(byFile[VERIFIER_FILE], { file: VERIFIER_FILE, content: expected, permissions: "0400", owner: "70", group: "70" });
-    assert.deepEqual(Object.keys(byFile).sort(), [PASSWORD_FILE, VERIFIER_FILE, ENTRYPOINT_FILE].sort());
+    // With point-in-time recovery (on by default) the server also gets the program's pg_hba.conf (pitr-program.test.ts).
+    assert.deepEqual(Object.keys(byFile).sort(), [PASSWORD_FILE, VERIFIER_FILE, ENTRYPOINT_FILE, PITR_HBA_FILE].sort());
   });
 
   it("names the verifier file in the environment, and no password or verifier is in it (docker inspect shows it)", () => {

@@ -76,16 +76,16 @@ describe("stack names: the program under mocks", function () {
   it("prod keeps exactly its names and ports", async () => {
     const o = dockerObjects(await runProgram("prod"));
     assert.deepEqual(o.network, ["crypto-scout"]);
-    assert.deepEqual(o.containers, ["crypto-scout-backup", "crypto-scout-postgres-exporter", "crypto-scout-sql-exporter", "crypto-scout-timescaledb"]);
-    assert.deepEqual(o.volumes, ["crypto-scout-backups", "crypto-scout-data"]);
+    assert.deepEqual(o.containers, ["crypto-scout-backup", "crypto-scout-pitr", "crypto-scout-postgres-exporter", "crypto-scout-sql-exporter", "crypto-scout-timescaledb"]);
+    assert.deepEqual(o.volumes, ["crypto-scout-backups", "crypto-scout-data", "crypto-scout-pitr"]);
     assert.deepEqual(o.ports, ["127.0.0.1:5432", "127.0.0.1:9187", "127.0.0.1:9399"]);
   });
 
   it("dev keeps exactly its names and ports", async () => {
     const o = dockerObjects(await runProgram("dev"));
     assert.deepEqual(o.network, ["crypto-scout-dev"]);
-    assert.deepEqual(o.containers, ["crypto-scout-dev-backup", "crypto-scout-dev-postgres-exporter", "crypto-scout-dev-sql-exporter", "crypto-scout-dev-timescaledb"]);
-    assert.deepEqual(o.volumes, ["crypto-scout-dev-backups", "crypto-scout-dev-data"]);
+    assert.deepEqual(o.containers, ["crypto-scout-dev-backup", "crypto-scout-dev-pitr", "crypto-scout-dev-postgres-exporter", "crypto-scout-dev-sql-exporter", "crypto-scout-dev-timescaledb"]);
+    assert.deepEqual(o.volumes, ["crypto-scout-dev-backups", "crypto-scout-dev-data", "crypto-scout-dev-pitr"]);
     assert.deepEqual(o.ports, ["127.0.0.1:15432", "127.0.0.1:19187", "127.0.0.1:19399"]);
   });
 
@@ -93,8 +93,8 @@ describe("stack names: the program under mocks", function () {
     const o = dockerObjects(await runAsStack("staging"));
     const p = stackPorts("staging");
     assert.deepEqual(o.network, ["crypto-scout-staging"]);
-    assert.deepEqual(o.containers, ["crypto-scout-staging-backup", "crypto-scout-staging-postgres-exporter", "crypto-scout-staging-sql-exporter", "crypto-scout-staging-timescaledb"]);
-    assert.deepEqual(o.volumes, ["crypto-scout-staging-backups", "crypto-scout-staging-data"]);
+    assert.deepEqual(o.containers, ["crypto-scout-staging-backup", "crypto-scout-staging-pitr", "crypto-scout-staging-postgres-exporter", "crypto-scout-staging-sql-exporter", "crypto-scout-staging-timescaledb"]);
+    assert.deepEqual(o.volumes, ["crypto-scout-staging-backups", "crypto-scout-staging-data", "crypto-scout-staging-pitr"]);
     assert.deepEqual(o.ports, [p.hostPort, p.postgresExporterPort, p.sqlExporterPort].map((n) => `127.0.0.1:${n}`).sort());
   });
 
