@@ -26,7 +26,7 @@ import { applyDatabase, applyTable, runStatements } from "../../components/datab
 import { loadStackDefinition } from "../../components/config/stack";
 import { stackConfigSource } from "../../components/config/stack-files";
 import { ident, literal, qualified } from "../../components/database/sql";
-import { plain, runProgram } from "../support/program";
+import { loadSerializedProvider, plain, runProgram } from "../support/program";
 import { freshSchema, timescale, withDb } from "../support/timescale";
 
 const BTC = CRYPTO_SCOUT_TABLES[1];
@@ -236,6 +236,35 @@ describe("candles on TimescaleDB", function () {
       });
     });
   }
+
+  it("the providers, loaded from their serialized text as Pulumi ships them, create, diff with no change and delete", async () => {
+    const run = await runProgram("prod");
+    const schema = freshSchema("cs");
+    const [spec] = candleSpecs(schema, BTC);
+    const target = await timescale();
+    const conn = { host: target.host, port: target.port, database: target.database, user: target.user, password: target.password };
+    await withDb(async (c) => {
+      await applyDatabase(c, schema);
+      await applyTable(c, schema, hypertableSpec(BTC));
+    });
+    const recorded = (suffix: string) => run.ofType("pulumi-nodejs:dynamic:Resource").find((r) => r.name === `crypto-scout-${suffix}`)!;
+    const aggregate = loadSerializedProvider(recorded(`candles-${spec.name}`).inputs.__provider as string);
+    const inputs = { ...conn, schema, candles: { name: spec.name, interval: spec.interval, query: spec.query, definitionHash: spec.definitionHash }, destroyDropsTables: false };
+    const created = await aggregate.create(inputs);
+    assert.equal(created.id, `${schema}.${spec.name}`);
+    assert.deepEqual(await aggregate.diff!(created.id, created.outs, inputs), { changes: false });
+    for (const p of candlePolicies(spec)) {
+      const policy = loadSerializedProvider(recorded(`${p.kind}-${spec.name}`).inputs.__provider as string);
+      const pi = { ...conn, schema, candles: spec.name, policy: p };
+      await policy.create(pi);
+      assert.deepEqual(await policy.diff!("id", pi, pi), { changes: false });
+      assert.deepEqual(await policy.diff!("id", pi, { ...pi, policy: p.kind === "refresh" ? { ...p, every: "10 minutes" } : { ...p, after: "800 days" } }), { changes: true }, "an in-place update");
+      await policy.delete!("id", pi);
+      await withDb(async (c) => assert.equal(await inspectCandlePolicy(c, schema, spec.name, p.kind), undefined));
+    }
+    await aggregate.delete!(created.id, created.outs);
+    await withDb(async (c) => assert.deepEqual((await planLiveCandles(c, schema, spec)).statements, [], "kept"));
+  });
 
   it("a big table is not backfilled on create: the policy materializes bounded batches, newest first, run by run", async function () {
     const schema = freshSchema("cb");
