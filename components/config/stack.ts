@@ -6,7 +6,8 @@
 import { loadSettings, withoutSecrets, type ConfigSource, type Settings } from "./settings";
 import { ConfigError } from "./units";
 import { tunePostgres, TuningError, type Tuning } from "../tuning";
-import { applyTableOverrides, type TableSpec } from "../database/model";
+import { applyTableOverrides, DEFAULT_SCHEMA, type TableSpec } from "../database/model";
+import { modelCandles } from "../database/candles";
 import { checkOtherStacks, type OtherStack } from "./stack-clash";
 
 export interface StackDefinition {
@@ -49,6 +50,8 @@ function readStackDefinition(source: ConfigSource, neighbours?: StackNeighbours)
     preloadLibraries: settings.monitoring.enabled ? ["pg_stat_statements"] : [],
   });
   const tables = applyTableOverrides("tables", settings.tableOverrides);
+  // The candles' windows against the tables' retention (candles.ts): refused here, naming tables.<table>.candles.
+  modelCandles(DEFAULT_SCHEMA, tables);
   return { settings, tuning, tables, uncheckedStacks };
 }
 

@@ -71,14 +71,41 @@ export interface TableSpec {
    * @example "30 days"
    */
   readonly allowRetentionDrop?: string;
+  /**
+   * OHLC candles of `last_price` per interval: continuous aggregates `<table>_candles_1m|_1h|_1d`
+   * (components/database/candles.ts, docs/candles.md). An object: every interval it does not set to `false` is built,
+   * with the settings it gives and the defaults for the rest. `false` or absent: no candles.
+   * @default undefined (the ticker tables: `{}`, all three intervals with their defaults)
+   * @example { "1m": { retention: "365 days" }, "1d": false }
+   */
+  readonly candles?: CandlesConfig | false;
 }
+
+/** The candle intervals, finest first: each is built on the finest configured one below it (or on the table). */
+export const CANDLE_INTERVALS = ["1m", "1h", "1d"] as const;
+export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+
+/** The settings of one candle interval a stack may give (`tables.<table>.candles.<interval>`). */
+export interface CandleSettings {
+  /** How far back each refresh looks (the refresh policy's start_offset), interval syntax. */
+  readonly refreshWindow?: string;
+  /** How often the refresh policy runs (its schedule_interval), interval syntax. */
+  readonly refreshEvery?: string;
+  /** Drop candles older than this (a retention policy on the aggregate), interval syntax, or `forever`. */
+  readonly retention?: string;
+}
+
+/** Per interval: its settings, or `false` for none. */
+export type CandlesConfig = Readonly<Partial<Record<CandleInterval, CandleSettings | false>>>;
+
+export const CANDLE_FIELDS = ["refreshWindow", "refreshEvery", "retention"] as const;
 
 /** The storage choices of a table (`tables.<table>.storage`). */
 export const TABLE_STORAGES = ["numeric", "scaled"] as const;
 export type TableStorage = (typeof TABLE_STORAGES)[number];
 
 /** What the hypertable resource manages: the table without its policies (each policy is its own resource). */
-export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex" | "allowRetentionDrop">;
+export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex" | "allowRetentionDrop" | "candles">;
 
 /**
  * The table without its policy settings, so a changed window updates only that policy's resource. `storage` is kept
@@ -86,7 +113,7 @@ export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "re
  */
 export function hypertableSpec(t: TableSpec): HypertableSpec {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { compressAfter, retention, reorderIndex, storage, allowRetentionDrop, ...rest } = t;
+  const { compressAfter, retention, reorderIndex, storage, allowRetentionDrop, candles, ...rest } = t;
   return storage === "scaled" ? { ...rest, storage } : rest;
 }
 
@@ -97,10 +124,11 @@ export interface TableOverride {
   readonly retention?: string;
   readonly storage?: TableStorage;
   readonly allowRetentionDrop?: string;
+  readonly candles?: CandlesConfig | false;
 }
 export type TableOverrides = Readonly<Record<string, TableOverride>>;
 
-export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage", "allowRetentionDrop"] as const;
+export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage", "allowRetentionDrop", "candles"] as const;
 
 export const INTERVAL_SYNTAX = 'an interval such as "90 days", "1 day", "12 hours" or "2 weeks" (a whole number and one of minutes, hours, days, weeks)';
 
@@ -222,8 +250,9 @@ export const CRYPTO_SCOUT_TABLES: readonly TableSpec[] = deepFreeze([
     segmentBy: ["name"],
     retention: "730 days",
   }),
-  timeSeriesTable({ name: "bybit_spot_tickers_btc_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }),
-  timeSeriesTable({ name: "bybit_spot_tickers_eth_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }),
+  // Candles at 1m, 1h and 1d with their defaults (components/database/candles.ts).
+  { ...timeSeriesTable({ name: "bybit_spot_tickers_btc_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }), candles: {} },
+  { ...timeSeriesTable({ name: "bybit_spot_tickers_eth_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }), candles: {} },
   timeSeriesTable({
     name: "bybit_lpl",
     timeColumn: "stake_begin_time",
@@ -365,10 +394,14 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
     if (typeof override !== "object" || override === null || Array.isArray(override)) {
       throw new ConfigError(tableKey, override, `an object with any of ${OVERRIDE_FIELDS.join(", ")}`);
     }
-    const fields: Record<string, string> = {};
+    const fields: Record<string, string | CandlesConfig | false> = {};
     for (const [field, value] of Object.entries(override as Record<string, unknown>)) {
       if (!(OVERRIDE_FIELDS as readonly string[]).includes(field)) {
         throw new ConfigError(`${tableKey}.${field}`, value, `one of the fields ${OVERRIDE_FIELDS.join(", ")}`);
+      }
+      if (field === "candles") {
+        fields[field] = validateCandlesConfig(`${tableKey}.${field}`, value) as never;
+        continue;
       }
       if (field === "storage") {
         if (!(TABLE_STORAGES as readonly unknown[]).includes(value)) {
@@ -384,7 +417,53 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
       if (!interval) throw new ConfigError(`${tableKey}.${field}`, value, INTERVAL_SYNTAX);
       fields[field] = interval.text;
     }
-    out[table] = fields;
+    out[table] = fields as TableOverride;
+  }
+  return out;
+}
+
+/**
+ * Checks the shape of `tables.<table>.candles`: `false`, or an object of interval (`1m`, `1h`, `1d`) to `false` or
+ * `{ refreshWindow?, refreshEvery?, retention? }` (intervals; retention may be `forever`). Returns it with the
+ * intervals in canonical text. How the windows relate is checked with the table (components/database/candles.ts).
+ */
+export function validateCandlesConfig(key: string, raw: unknown): CandlesConfig | false {
+  if (raw === false) return false;
+  const shape = `false, or a map of interval (${CANDLE_INTERVALS.join(", ")}) to false or { ${CANDLE_FIELDS.join(", ")} }`;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(key, raw, shape);
+  const out: Partial<Record<CandleInterval, CandleSettings | false>> = {};
+  for (const [interval, settings] of Object.entries(raw as Record<string, unknown>)) {
+    const at = `${key}.${interval}`;
+    if (!(CANDLE_INTERVALS as readonly string[]).includes(interval)) throw new ConfigError(at, settings, `a key naming one of the candle intervals ${CANDLE_INTERVALS.join(", ")}`);
+    if (settings === false) {
+      out[interval as CandleInterval] = false;
+      continue;
+    }
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new ConfigError(at, settings, `false, or an object with any of ${CANDLE_FIELDS.join(", ")}`);
+    const fields: Record<string, string> = {};
+    for (const [field, value] of Object.entries(settings as Record<string, unknown>)) {
+      if (!(CANDLE_FIELDS as readonly string[]).includes(field)) throw new ConfigError(`${at}.${field}`, value, `one of the fields ${CANDLE_FIELDS.join(", ")}`);
+      if (field === "retention" && value === "forever") {
+        fields[field] = "forever";
+        continue;
+      }
+      const interval = parseInterval(value);
+      if (!interval) throw new ConfigError(`${at}.${field}`, value, field === "retention" ? `${INTERVAL_SYNTAX}, or forever` : INTERVAL_SYNTAX);
+      fields[field] = interval.text;
+    }
+    out[interval as CandleInterval] = fields;
+  }
+  return out;
+}
+
+/** A table's candles with a stack's candle overrides merged in, interval by interval (`false` replaces). */
+function mergeCandles(model: CandlesConfig | false | undefined, override: CandlesConfig | false | undefined): CandlesConfig | false | undefined {
+  if (override === undefined) return model;
+  if (override === false) return false;
+  const out: Partial<Record<CandleInterval, CandleSettings | false>> = { ...(model || {}) };
+  for (const [interval, settings] of Object.entries(override) as [CandleInterval, CandleSettings | false][]) {
+    const base = out[interval];
+    out[interval] = settings === false ? false : { ...(base || {}), ...settings };
   }
   return out;
 }
@@ -451,11 +530,19 @@ export function windowProblem(t: TableWindows, preferred: readonly (keyof TableW
 /** The model with a stack's `tables` overrides applied (validated first), frozen. */
 export function applyTableOverrides(key: string, raw: unknown, tables: readonly TableSpec[] = CRYPTO_SCOUT_TABLES): readonly TableSpec[] {
   const overrides = validateTableOverrides(key, raw, tables);
-  const result = tables.map((t) => ({ ...t, ...(overrides[t.name] ?? {}) }));
+  const result = tables.map((t): TableSpec => {
+    const override = overrides[t.name] ?? {};
+    const merged = { ...t, ...override };
+    const candles = mergeCandles(t.candles, override.candles);
+    if (candles === undefined) delete (merged as { candles?: unknown }).candles;
+    else merged.candles = candles;
+    return merged;
+  });
   // The window rules name the key the stack wrote (`tables.<table>.retention`), with the value it wrote there.
   for (const t of result) {
-    const set = Object.keys(overrides[t.name] ?? {}) as (keyof TableWindows)[];
-    const problem = set.some((f) => f !== ("storage" as string)) ? windowProblem(t, set) : undefined;
+    const windows: readonly string[] = ["chunkInterval", "compressAfter", "retention"];
+    const set = Object.keys(overrides[t.name] ?? {}).filter((f) => windows.includes(f)) as (keyof TableWindows)[];
+    const problem = set.length > 0 ? windowProblem(t, set) : undefined;
     if (problem) throw new ConfigError(`${key}.${t.name}.${problem.field}`, rawField(raw, t.name, problem.field), problem.allowed);
     // The opt-in names the retention it allows; one left over from an earlier change does not allow this one.
     if (t.allowRetentionDrop !== undefined && t.allowRetentionDrop !== t.retention) {
