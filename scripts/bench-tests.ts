@@ -85,7 +85,10 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   for (const mode of modes) {
     console.error(`bench:tests: running the suite (${mode}: mocha ${["'test/**/*.test.ts'", ...MODES[mode]].join(" ")})...`);
-    runs.push(await runSuite(mode, values.cold));
+    const run = await runSuite(mode, values.cold);
+    runs.push(run);
+    const { passes, pending, failures } = run.result.stats;
+    console.error(`bench:tests: ${mode}: ${run.wallS.toFixed(1)} s wall, ${(run.cpuUserS + run.cpuSysS).toFixed(1)} s CPU, ${passes} passing, ${pending} pending, ${failures} failing`);
   }
   const kinds = [...new Set(runs.flatMap((r) => [...r.starts.keys()]))].sort();
   const rows: string[][] = [
