@@ -70,7 +70,9 @@ describe("candles: config and window rules", () => {
     assert.throws(load({ "1m": { retention: "100 days" } }), /candles\.1m\.retention': got "100 days"; expected forever or more than refreshWindow plus one bucket/);
     assert.throws(load({ "1m": { retention: "200 days" }, "1h": { refreshWindow: "200 days" } }), /candles\.1h\.refreshWindow': got "200 days"; expected at most .*the 1m candles' retention/);
     // The default window follows a raw retention too short for it.
-    assert.throws(load({}, { retention: "1 day" }), /candles\.1m\.refreshWindow \(default none\)'/);
+    assert.throws(load({}, { retention: "3 hours", compressAfter: "1 hour", chunkInterval: "1 hour" }), /candles\.1m\.refreshWindow \(default none\)'/);
+    // A raw retention shorter than the table's own windows is refused by the table's rules first.
+    assert.throws(load({}, { retention: "1 day" }), /'tables\.bybit_spot_tickers_btc_usdt\.retention': got "1 day"; expected a retention longer than compressAfter/);
     // Shapes.
     assert.throws(() => applyTableOverrides("tables", { bybit_spot_tickers_btc_usdt: { candles: { "5m": {} } } }), /'tables\.bybit_spot_tickers_btc_usdt\.candles\.5m': got \{\}; expected a key naming one of the candle intervals 1m, 1h, 1d/);
     assert.throws(() => applyTableOverrides("tables", { bybit_spot_tickers_btc_usdt: { candles: { "1h": { retention: "ever" } } } }), /candles\.1h\.retention': got "ever"; expected an interval .*, or forever/);
