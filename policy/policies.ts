@@ -281,7 +281,7 @@ const observabilitySchema: PolicyConfigSchema = {
       type: "integer",
       minimum: 0,
       default: 1000,
-      description: "The largest log_min_duration_statement allowed, in milliseconds (the seed: 500).",
+      description: "The largest log_min_duration_statement allowed, in milliseconds (the earlier podman-compose deployment: 500).",
     },
   },
 };
@@ -308,7 +308,7 @@ export const observability: StackValidationPolicy = {
         report(`${label}: ${e.message}; expected postgres -c log_min_duration_statement=... -c log_checkpoints=on`, resource.urn);
         continue;
       }
-      const expectDuration = `expected log_min_duration_statement between 0 and ${max}ms (the seed: 500ms)`;
+      const expectDuration = `expected log_min_duration_statement between 0 and ${max}ms (the earlier podman-compose deployment: 500ms)`;
       const duration = settings.get("log_min_duration_statement")?.value;
       const ms = duration === undefined ? undefined : numericSetting(major, "log_min_duration_statement", duration);
       if (duration === undefined) report(`${label} does not set log_min_duration_statement on its command line; ${expectDuration}`, resource.urn);
