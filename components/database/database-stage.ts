@@ -21,6 +21,7 @@ import type { ConnectionArgs } from "./providers/connection";
 import type { ConnectionTls } from "./providers/live";
 import { DatabaseRole } from "./providers/role";
 import { providerTls } from "../config/external";
+import { roleVerifier } from "./role-verifier";
 
 export interface DatabaseStageArgs {
   /**
@@ -247,7 +248,8 @@ export class DatabaseStage extends pulumi.ComponentResource {
       ...applyTransform(args.transform?.role, `${name}-monitoring`, {
         name: roleName,
         login: r.login,
-        password: pulumi.secret(password),
+        // The verifier, not the password (see rolesAndGrants).
+        password: roleVerifier(this, `${name}-monitoring`, password),
         superuser: r.superuser,
         createDatabase: r.createDatabase,
         createRole: r.createRole,
@@ -354,8 +356,9 @@ export class DatabaseStage extends pulumi.ComponentResource {
   }
 
   /**
-   * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords, their grants after
-   * the tables they cover, and default privileges for tables added later.
+   * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords (handed to the server
+   * as SCRAM-SHA-256 verifiers), their grants after the tables they cover, and default privileges for tables added
+   * later.
    */
   private rolesAndGrants({ name, args, plan, pg, connection, schema }: StepContext, hypertables: Hypertable[]) {
     const database = this.readiness.database;
@@ -389,19 +392,29 @@ export class DatabaseStage extends pulumi.ComponentResource {
           { ...pg, dependsOn: [schema, ...after], deleteBeforeReplace: true },
         ),
       );
+    // Each role's password reaches the server only as its SCRAM-SHA-256 verifier (role-verifier.ts), so no statement
+    // text (pg_stat_statements, the server log) holds it. The postgresql provider passes the string through unchanged
+    // (cyrilgdn/terraform-provider-postgresql ff936b9 postgresql/resource_postgresql_role.go: create 214-221 and
+    // 288-298, `ENCRYPTED PASSWORD '<value>'`; update setRolePassword 781-811, `ALTER ROLE .. PASSWORD '<value>'`),
+    // and PostgreSQL stores a verifier as it is (src/backend/libpq/crypt.c encrypt_password). Its read
+    // (readRolePassword 610-669) hands back pg_shadow's passwd when the connecting role is a superuser and the state
+    // holds a SCRAM-SHA-256 string: the same verifier, so a second `up` shows no diff. A stack whose state still holds
+    // the password in clear sees one in-place update of `password` (not ForceNew, 63-69; ALTER ROLE .. PASSWORD
+    // '<verifier>'); the password itself is unchanged, so logins keep working. With `superuser: false` the read
+    // returns the state as it is. test/database/role-passwords.test.ts runs these statements on a real server.
     const role = (suffix: string, roleName: string, password: pulumi.Output<string>): { name: pulumi.Output<string> } =>
       plan.owner
         ? // A server this stack does not own as superuser may have the role already: adopt it (providers/role.ts).
           new DatabaseRole(
             `${name}-${suffix}`,
-            { ...connection, name: roleName, rolePassword: password, attributes: { login: true, inherit: true, connectionLimit: -1 } },
+            { ...connection, name: roleName, passwordVerifier: roleVerifier(this, `${name}-${suffix}`, password), attributes: { login: true, inherit: true, connectionLimit: -1 } },
             { parent: this, dependsOn: [this.readiness] },
           )
         : new postgresql.Role(
         ...applyTransform(args.transform?.role, `${name}-${suffix}`, {
           name: roleName,
           login: true,
-          password: pulumi.secret(password),
+          password: roleVerifier(this, `${name}-${suffix}`, password),
           superuser: false,
           createDatabase: false,
           createRole: false,

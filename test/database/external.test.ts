@@ -11,10 +11,12 @@
  * resource_postgresql_grant.go createGrantQuery: GRANT <privileges> ON <TABLE|SEQUENCE> <objects> TO <role>).
  */
 import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
 import { escapeIdentifier as id, Client } from "pg";
 import { CRYPTO_SCOUT_TABLES, sequenceNames } from "../../components/database/model";
 import { applyDatabase, type Connection } from "../../components/database/providers/live";
 import { planRole } from "../../components/database/providers/role";
+import { scramSha256Verifier } from "../../components/database/scram";
 import { PRIVILEGES } from "../../components/database/database-stage";
 import { loadSerializedProvider, plain, runProgram, type ProgramRun } from "../support/program";
 import { collectorInsertSql, grantSetRole, isPglite, freshName, freshSchema, policyJobs, query, timescale, trackRole, withDb } from "../support/timescale";
@@ -77,7 +79,7 @@ describe("external mode on TimescaleDB: the stage applied as an owner that is no
     assert.equal(Object.keys(await policyJobs(schema)).length, 12);
   });
 
-  it("writer and reader: created, adopted when they exist (attributes put right, password set), log in and do their job, dropped on delete", async () => {
+  it("writer and reader: created, adopted when they exist (attributes put right, password set as a verifier), log in and do their job, dropped on delete", async () => {
     const schema = freshSchema("extroles");
     await withDb((c) => applyDatabase(c, schema));
     const table = CRYPTO_SCOUT_TABLES[1];
@@ -90,17 +92,32 @@ describe("external mode on TimescaleDB: the stage applied as an owner that is no
     const reader = trackRole(freshName("r"));
     // The reader exists already, as a leftover with rights it must not keep: adopted and put right.
     await withDb((c) => c.query(`CREATE ROLE ${id(reader)} NOLOGIN CREATEDB CONNECTION LIMIT 3`));
-    const w = await roleProvider.create({ ...conn, name: writer, rolePassword: "writer-pw-1", attributes });
-    const r = await roleProvider.create({ ...conn, name: reader, rolePassword: "reader-pw-1", attributes });
+    // Each password reaches the server only as its verifier (the stage computes it with the role's generated salt).
+    const verifier = (password: string) => scramSha256Verifier(password, randomBytes(16).toString("base64"));
+    const w = await roleProvider.create({ ...conn, name: writer, passwordVerifier: verifier("writer-pw-1"), attributes });
+    const r = await roleProvider.create({ ...conn, name: reader, passwordVerifier: verifier("reader-pw-1"), attributes });
     assert.equal(w.outs.adopted, false);
     assert.equal(r.outs.adopted, true);
     const [live] = await query<Record<string, unknown>>("SELECT rolcanlogin, rolcreatedb, rolconnlimit, rolsuper FROM pg_roles WHERE rolname = $1", [reader]);
     assert.deepEqual(live, { rolcanlogin: true, rolcreatedb: false, rolconnlimit: -1, rolsuper: false });
     // Adopting again plans nothing but the password; an unchanged resource shows no diff.
     assert.deepEqual((await withDb((c) => planRole(c, reader, attributes))).statements, []);
-    assert.deepEqual(await roleProvider.diff!(w.id, w.outs, { ...conn, name: writer, rolePassword: "writer-pw-1", attributes }), { changes: false });
-    const again = await roleProvider.create({ ...conn, name: writer, rolePassword: "wr'iter-pw-2", attributes });
+    assert.deepEqual(await roleProvider.diff!(w.id, w.outs, { ...conn, name: writer, passwordVerifier: w.outs.passwordVerifier, attributes }), { changes: false });
+    const again = await roleProvider.create({ ...conn, name: writer, passwordVerifier: verifier("wr'iter-pw-2"), attributes });
     assert.equal(again.outs.adopted, true, "a role left by an earlier stack is adopted, with the new password");
+    // A state written before verifiers holds the password in clear as rolePassword: one update, to the verifier of
+    // the same password, and the old key is gone from the state.
+    const old = { ...conn, name: reader, rolePassword: "reader-pw-1", attributes, adopted: true };
+    const news = { ...conn, name: reader, passwordVerifier: verifier("reader-pw-1"), attributes };
+    assert.deepEqual(await roleProvider.diff!(reader, old, news), { changes: true });
+    const updated = await roleProvider.update!(reader, old, news);
+    assert.deepEqual(updated.outs, { ...news, adopted: true });
+    // A password in clear is refused before anything is sent, and the message does not repeat it.
+    await assert.rejects(roleProvider.create({ ...conn, name: reader, passwordVerifier: "reader-pw-1", attributes }), (e: Error) => {
+      assert.match(e.message, /must be given as a SCRAM-SHA-256 verifier/);
+      assert.doesNotMatch(e.message, /reader-pw-1/);
+      return true;
+    });
 
     // The grants the stage declares, as the postgresql provider issues them (no grant to the owner).
     const tables = `${id(schema)}.${id(table.name)}`;
@@ -163,7 +180,7 @@ describe("external mode on TimescaleDB: the stage applied as an owner that is no
     const role = trackRole(freshName("d"));
     const roleProvider = provider("crypto-scout-reader");
     const attributes = { login: true, inherit: true, connectionLimit: -1 };
-    const created = await roleProvider.create({ ...conn, name: role, rolePassword: "pw", attributes });
+    const created = await roleProvider.create({ ...conn, name: role, passwordVerifier: scramSha256Verifier("pw", randomBytes(16).toString("base64")), attributes });
     await withDb((c) => c.query(`GRANT USAGE ON SCHEMA ${id(schema)} TO ${id(role)}`));
     await assert.rejects(roleProvider.delete!(created.id, created.outs), /^error: cannot drop role .*: role .* cannot be dropped because some objects depend on it \(it still holds privileges/);
     await withDb((c) => c.query(`REVOKE ALL ON SCHEMA ${id(schema)} FROM ${id(role)}`));

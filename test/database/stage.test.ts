@@ -11,7 +11,8 @@ import { DatabaseStage, PRIVILEGES, type DatabaseStageArgs } from "../../compone
 import { applyTableOverrides, CRYPTO_SCOUT_TABLES, hypertableSpec } from "../../components/database/model";
 import { tablePolicies } from "../../components/database/sql";
 import { applyDatabase, type Connection } from "../../components/database/providers/live";
-import { isSecretInput, loadSerializedProvider, plain, recordProgram, resolve, type Recording } from "../support/program";
+import { scramSha256Verifier } from "../../components/database/scram";
+import { isSecretInput, loadSerializedProvider, mockedRandomBytes, plain, recordProgram, resolve, unwrapSecretInput, type Recording } from "../support/program";
 import { freshSchema, policyJobs, query, timescale, withDb } from "../support/timescale";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
@@ -100,17 +101,29 @@ describe("DatabaseStage under Pulumi mocks", function () {
     }
   });
 
-  it("registers writer and reader login roles with generated secret passwords", async () => {
+  it("registers writer and reader login roles with generated secret passwords, handed over as SCRAM-SHA-256 verifiers", async () => {
     const roles = run.ofType("postgresql:index/role:Role");
     assert.deepEqual(roles.map((r) => [r.name, r.inputs.name, r.inputs.login, r.inputs.superuser, r.inputs.createRole]), [
       ["crypto-scout-writer", "crypto_scout_writer", true, false, false],
       ["crypto-scout-reader", "crypto_scout_reader", true, false, false],
     ]);
-    for (const r of roles) assert.ok(isSecretInput(r.inputs.password), `${r.name} password secret`);
+    for (const r of roles) {
+      assert.ok(isSecretInput(r.inputs.password), `${r.name} password secret`);
+      // The verifier of the generated password with the role's own generated salt; the password itself is in no input.
+      const salt = mockedRandomBytes(`${r.name}-password-salt`, 16);
+      assert.equal(unwrapSecretInput(r.inputs.password), scramSha256Verifier(`generated-${r.name}-password`, salt), r.name);
+      assert.doesNotMatch(JSON.stringify(plain(r.inputs)), /generated-/, `${r.name}: no password in clear`);
+    }
     assert.deepEqual(run.ofType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.length, p.inputs.special]), [
       ["crypto-scout-writer-password", 32, false],
       ["crypto-scout-reader-password", 32, false],
     ]);
+    const salts = run.ofType("random:index/randomBytes:RandomBytes");
+    assert.deepEqual(salts.map((b) => [b.name, b.inputs.length]), [
+      ["crypto-scout-writer-password-salt", 16],
+      ["crypto-scout-reader-password-salt", 16],
+    ]);
+    for (const b of salts) assert.equal(b.options.parent, run.stage, `${b.name} is the stage's child`);
     const s = run.stage;
     assert.equal(await resolve(s.writerRole), "crypto_scout_writer");
     assert.equal(await resolve(s.readerRole), "crypto_scout_reader");

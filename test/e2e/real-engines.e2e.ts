@@ -18,6 +18,10 @@
  * socket, engine commands use the podman CLI (the restore script through DOCKER=podman). Podman runs health checks
  * with systemd timers: with systemd (cgroup manager systemd) step 2 waits for the health status healthy as on Docker;
  * without it the stack sets waitForHealthy false and step 2 accepts running + pg_isready in the container.
+ *
+ * Bounded: every engine command, CLI call and Pulumi operation has a timeout (LIMIT) and fails naming its step.
+ * Convergence: both stacks (the container stack, step 6, and the external-mode stack, step 8b) must show no changes
+ * in `pulumi preview --refresh --expect-no-changes`.
  */
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
@@ -42,7 +46,7 @@ import {
 } from "../../components/database/model";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
 import { storageTableName } from "../../components/database/scaled";
-import { dockerHost, engineFromEnv, exec, podmanHasSystemd, type EngineName, type ExecError } from "./engine";
+import { dockerHost, engineFacts, engineFromEnv, exec, withDeadline, type Bound, type EngineName, type ExecError } from "./engine";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const RESTORE_SCRIPT = path.join(REPO_ROOT, "scripts", "restore-backup.sh");
@@ -70,6 +74,28 @@ const OUTPUTS = [
   "backupLocation", "writerRole", "writerPassword", "readerRole", "readerPassword", "writerConnectionUrl", "readerConnectionUrl",
 ] as const;
 const SECRET_OUTPUTS = ["superuserPassword", "connectionUrl", "writerPassword", "readerPassword", "writerConnectionUrl", "readerConnectionUrl"] as const;
+/**
+ * How long each kind of external call may take; a call that takes longer fails its step with the step's name (see
+ * engine.ts exec and withDeadline), so a hung engine or CLI shows where it hung instead of running into the job's limit.
+ * `up` may pull the three images first.
+ */
+const LIMIT = {
+  up: 20 * 60_000,
+  preview: 10 * 60_000,
+  destroy: 10 * 60_000,
+  /** pulumi config / stack select / stack rm. */
+  workspace: 2 * 60_000,
+  /** inspect, exec of a short command, rm. */
+  engine: 60_000,
+  backup: 10 * 60_000,
+  copy: 5 * 60_000,
+  restore: 15 * 60_000,
+  /** One HTTP request to an exporter. */
+  http: 30_000,
+  /** Client side, per SQL statement. */
+  query: 5 * 60_000,
+} as const;
+const bound = (step: string, timeoutMs: number): Bound => ({ step, timeoutMs });
 
 /** The shared throwaway stack and everything cleanup must remove. */
 interface E2ERun {
@@ -109,7 +135,8 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     process.once("SIGTERM", onSignal);
     const id = `cs-e2e-${crypto.randomBytes(4).toString("hex")}`;
     const tmp = (what: string) => fs.mkdtempSync(path.join(os.tmpdir(), `${id}-${what}-`));
-    const systemd = ENGINE === "podman" ? await podmanHasSystemd() : true;
+    // run.ts has printed these and checked them against what the test was written for (engine.ts WRITTEN_FOR).
+    const systemd = ENGINE === "podman" ? (await engineFacts("podman")).cgroupManager === "systemd" : true;
     run = {
       id,
       backendDir: tmp("state"),
@@ -121,16 +148,20 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     };
     copyProgram(run.projectDir);
 
-    run.stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: id, workDir: run.projectDir },
-      {
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${run.backendDir}`,
-          PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-          PULUMI_SKIP_UPDATE_CHECK: "true",
+    const { projectDir: workDir, backendDir } = run;
+    run.stack = await withDeadline(bound("setup: pulumi stack init", LIMIT.workspace), () =>
+      LocalWorkspace.createOrSelectStack(
+        { stackName: id, workDir },
+        {
+          envVars: {
+            PULUMI_BACKEND_URL: `file://${backendDir}`,
+            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+          },
         },
-      },
+      ),
     );
+    const stack = run.stack;
 
     const hostPort = await freePort();
     const [postgresExporterPort, sqlExporterPort] = [await freePort(), await freePort()];
@@ -153,15 +184,20 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     if (!run.expectHealthStatus) config[`${PROJECT}:waitForHealthy`] = { value: "false" };
     const host = dockerHost(ENGINE);
     if (ENGINE === "podman" && host) config["docker:host"] = { value: host };
-    await run.stack.setAllConfig(config);
+    await withDeadline(bound("setup: pulumi config set", LIMIT.workspace), () => stack.setAllConfig(config));
     // As a user would: pulumi config set --path 'tables.<table>.storage' scaled.
-    for (const [table, { storage }] of Object.entries(STORAGE)) await run.stack.setConfig(`${PROJECT}:tables.${table}.storage`, { value: storage }, true);
+    for (const [table, { storage }] of Object.entries(STORAGE)) {
+      await withDeadline(bound(`setup: pulumi config set --path tables.${table}.storage`, LIMIT.workspace), () =>
+        stack.setConfig(`${PROJECT}:tables.${table}.storage`, { value: storage }, true),
+      );
+    }
     log(`stack ${id} in ${run.projectDir}, state in ${run.backendDir}, port ${hostPort}` +
       (ENGINE === "podman" ? `, docker:host ${host}, systemd ${systemd ? "yes" : "no (no health status)"}` : ""));
   });
 
   after(async function () {
-    this.timeout(15 * 60_000);
+    // destroy's own bound plus its cancel grace, and the engine calls after it.
+    this.timeout(20 * 60_000);
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     await cleanUp();
@@ -169,7 +205,7 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
 
   it("1. pulumi up deploys the stack and exports every documented output", async function () {
     const stack = theStack();
-    const result = await stack.up({ onOutput: toStdout, onError: toStderr });
+    const result = await withDeadline(bound("step 1: pulumi up", LIMIT.up), (signal) => stack.up({ onOutput: toStdout, onError: toStderr, signal }));
     assert.equal(result.summary.result, "succeeded");
     e2e().outputs = result.outputs;
     for (const name of OUTPUTS) assert.ok(result.outputs[name] !== undefined, `stack output ${name} is missing`);
@@ -253,8 +289,8 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     const deadline = Date.now() + 2 * 60_000;
     for (;;) {
       try {
-        const pg = await (await fetch(endpoints.postgresExporter)).text();
-        const sql = await (await fetch(endpoints.sqlExporter)).text();
+        const pg = await scrape(endpoints.postgresExporter);
+        const sql = await scrape(endpoints.sqlExporter);
         assert.match(pg, /^pg_up 1$/m, "postgres_exporter reaches the server as the monitoring role");
         assert.match(pg, /^pg_stat_statements_calls_total\{/m, "pg_stat_statements is preloaded and created");
         for (const table of TABLES) assert.match(sql, new RegExp(`^timescaledb_hypertable_size_bytes\\{[^}]*hypertable="${hypertableName(table)}"`, "m"), table.name);
@@ -268,9 +304,13 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     }
   });
 
-  it("6. a second preview changes nothing (expectNoChanges)", async function () {
-    const preview = await theStack().preview({ expectNoChanges: true, onOutput: toStdout, onError: toStderr });
-    assert.deepEqual(changes(preview.changeSummary), {}, `preview: ${JSON.stringify(preview.changeSummary)}`);
+  it("6. a refreshed second preview changes nothing (preview --refresh --expect-no-changes)", async function () {
+    // --refresh first reads every resource back from the engine and the server, then diffs the program against that:
+    // what the engine or a provider reports differently from what `up` recorded shows here as a change. Refresh
+    // steps themselves are not counted as changes (pulumi/pulumi v3.248.0 pkg/engine/update.go: a RefreshStep is not
+    // Logical, so it is not recorded in the change summary; HasChanges counts everything but same and reads), and
+    // --expect-no-changes fails the CLI on any other (pkg/cmd/pulumi/operations/preview.go, expectNop).
+    await assertConverged(theStack(), "step 6");
   });
 
   it("7. a new retention for one table is exactly one in-place update", async function () {
@@ -278,13 +318,17 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     const retention = parseInterval(table.retention)?.text === "400 days" ? "401 days" : "400 days";
     const overrides = { ...STORAGE, [table.name]: { retention } };
     // As the README's runbook does it: pulumi config set --path 'tables.<table>.retention' '<interval>'.
-    await theStack().setConfig(`${PROJECT}:tables.${table.name}.retention`, { value: retention }, true);
-    const stored = await theStack().getConfig(`${PROJECT}:tables`);
+    await withDeadline(bound(`step 7: pulumi config set --path tables.${table.name}.retention`, LIMIT.workspace), () =>
+      theStack().setConfig(`${PROJECT}:tables.${table.name}.retention`, { value: retention }, true),
+    );
+    const stored = await withDeadline(bound("step 7: pulumi config get tables", LIMIT.workspace), () => theStack().getConfig(`${PROJECT}:tables`));
     assert.deepEqual(JSON.parse(stored.value), overrides, "the tables config key holds the JSON object the program parses");
 
-    const preview = await theStack().preview({ diff: true, onOutput: toStdout, onError: toStderr });
+    const preview = await withDeadline(bound("step 7: pulumi preview --diff", LIMIT.preview), (signal) =>
+      theStack().preview({ diff: true, onOutput: toStdout, onError: toStderr, signal }),
+    );
     assert.deepEqual(changes(preview.changeSummary), { update: 1 }, `preview: ${JSON.stringify(preview.changeSummary)}`);
-    const up = await theStack().up({ onOutput: toStdout, onError: toStderr });
+    const up = await withDeadline(bound("step 7: pulumi up", LIMIT.up), (signal) => theStack().up({ onOutput: toStdout, onError: toStderr, signal }));
     assert.equal(up.summary.result, "succeeded");
     assert.deepEqual(changes(up.summary.resourceChanges ?? {}), { update: 1 }, `up: ${JSON.stringify(up.summary.resourceChanges)}`);
 
@@ -297,24 +341,24 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
   it("8. the backup sidecar's on-demand backup restores into the side database with equal row counts", async function () {
     const backup = output("backupContainerName");
     const server = output("containerName");
-    const backupRun = await exec(ENGINE, ["exec", backup, "/backup.sh"], { timeoutMs: 10 * 60_000 }).catch(showOutput);
+    const backupRun = await exec(ENGINE, ["exec", backup, "/backup.sh"], bound("step 8: on-demand backup (/backup.sh)", LIMIT.backup)).catch(showOutput);
     toStdout(backupRun.stdout);
 
     // The image's `last/<db>-latest<suffix>` is a symlink; copy the file it points to.
     const latest = `${BACKUP_DIR}/last/${output("database")}-latest${DUMP_SUFFIX}`;
-    const dumpInContainer = (await exec(ENGINE, ["exec", backup, "readlink", "-f", latest])).stdout.trim();
+    const dumpInContainer = (await exec(ENGINE, ["exec", backup, "readlink", "-f", latest], bound("step 8: find the latest dump", LIMIT.engine))).stdout.trim();
     assert.ok(dumpInContainer.endsWith(DUMP_SUFFIX), `the latest dump: ${dumpInContainer}`);
     // The backup-age metric sees the new dump (the server reads the backup volume read-only).
-    const sqlMetrics = await (await fetch((e2e().outputs?.metricsEndpoints?.value as { sqlExporter: string }).sqlExporter)).text();
+    const sqlMetrics = await scrape((e2e().outputs?.metricsEndpoints?.value as { sqlExporter: string }).sqlExporter);
     const age = /^crypto_scout_backup_age_seconds (\S+)$/m.exec(sqlMetrics);
     assert.ok(age && Number(age[1]) >= 0 && Number(age[1]) < 900, `crypto_scout_backup_age_seconds after the backup: ${age?.[1]}`);
     const dumpFile = path.join(e2e().scratchDir, path.posix.basename(dumpInContainer));
-    await exec(ENGINE, ["cp", `${backup}:${dumpInContainer}`, dumpFile]);
+    await exec(ENGINE, ["cp", `${backup}:${dumpInContainer}`, dumpFile], bound("step 8: copy the dump out of the backup container", LIMIT.copy));
     assert.ok(fs.statSync(dumpFile).size > 0, `${dumpFile} is not empty`);
 
     const restore = await exec("bash", [RESTORE_SCRIPT, "--container", server, "--target-db", SIDE_DB, dumpFile], {
       env: { ...process.env, DOCKER: ENGINE },
-      timeoutMs: 15 * 60_000,
+      ...bound("step 8: restore-backup.sh into the side database", LIMIT.restore),
     }).catch(showOutput);
     toStdout(restore.stderr);
     toStdout(restore.stdout);
@@ -367,22 +411,25 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     await withClient({ ...live, database: db }, (c) => c.query("CREATE EXTENSION IF NOT EXISTS timescaledb"));
     const externalName = `${e2e().id}-ext`;
     e2e().externalStack = externalName;
-    const external = await LocalWorkspace.createOrSelectStack({ stackName: externalName, workDir: e2e().projectDir }, { envVars: theStack().workspace.envVars });
-    await external.setAllConfig({
-      [`${PROJECT}:databaseUrl`]: { value: `postgresql://${owner}:${ownerPassword}@127.0.0.1:${live.port}/${db}`, secret: true },
-      [`${PROJECT}:sslMode`]: { value: "disable" }, // the local container serves no TLS
-      [`${PROJECT}:backupEnabled`]: { value: "false" },
-      [`${PROJECT}:monitoringEnabled`]: { value: "false" },
-    });
-    const up = await external.up({ onOutput: toStdout, onError: toStderr });
+    const external = await withDeadline(bound("step 8b: pulumi stack init (external)", LIMIT.workspace), () =>
+      LocalWorkspace.createOrSelectStack({ stackName: externalName, workDir: e2e().projectDir }, { envVars: theStack().workspace.envVars }),
+    );
+    await withDeadline(bound("step 8b: pulumi config set (external)", LIMIT.workspace), () =>
+      external.setAllConfig({
+        [`${PROJECT}:databaseUrl`]: { value: `postgresql://${owner}:${ownerPassword}@127.0.0.1:${live.port}/${db}`, secret: true },
+        [`${PROJECT}:sslMode`]: { value: "disable" }, // the local container serves no TLS
+        [`${PROJECT}:backupEnabled`]: { value: "false" },
+        [`${PROJECT}:monitoringEnabled`]: { value: "false" },
+      }),
+    );
+    const up = await withDeadline(bound("step 8b: pulumi up (external)", LIMIT.up), (signal) => external.up({ onOutput: toStdout, onError: toStderr, signal }));
     assert.equal(up.summary.result, "succeeded");
     assert.deepEqual(
       Object.keys(up.outputs).filter((k) => /container|network|backup|metrics/i.test(k) && up.outputs[k].value !== undefined),
       [],
       "no Docker outputs",
     );
-    const preview = await external.preview({ expectNoChanges: true, onOutput: toStdout, onError: toStderr });
-    assert.deepEqual(changes(preview.changeSummary), {}, `second preview: ${JSON.stringify(preview.changeSummary)}`);
+    await assertConverged(external, "step 8b (external)");
     await withClient({ connectionString: String(up.outputs.writerConnectionUrl.value) }, async (writer) => {
       const table = TABLES[0];
       const row = collectorRow(table, new Date());
@@ -392,13 +439,15 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
       c.query("SELECT (SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = $1)::int AS h, (SELECT count(*) FROM timescaledb_information.jobs WHERE hypertable_schema = $1)::int AS j, (SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = $1) AS o", [SCHEMA]),
     );
     assert.deepEqual(counts.rows[0], { h: TABLES.length, j: TABLES.length * POLICY_JOBS.length, o: owner });
-    log(`external stack ${externalName}: ${JSON.stringify(up.summary.resourceChanges)}, second preview no changes`);
-    await external.workspace.removeStack(externalName, { force: true });
+    log(`external stack ${externalName}: ${JSON.stringify(up.summary.resourceChanges)}, refreshed second preview no changes`);
+    await withDeadline(bound(`step 8b: pulumi stack rm ${externalName}`, LIMIT.workspace), () => external.workspace.removeStack(externalName, { force: true }));
     e2e().externalStack = undefined;
   }
 
   it("9. destroy removes the containers and leaves the data volume (retainOnDelete)", async function () {
-    const result = await theStack().destroy({ onOutput: toStdout, onError: toStderr });
+    const result = await withDeadline(bound("step 9: pulumi destroy", LIMIT.destroy), (signal) =>
+      theStack().destroy({ onOutput: toStdout, onError: toStderr, signal }),
+    );
     assert.equal(result.summary.result, "succeeded");
     e2e().destroyed = true;
     const names = dockerNames(e2e().id);
@@ -429,24 +478,33 @@ function cleanUp(): Promise<void> {
       // A side database left by a failed step 8 would keep destroy from dropping the roles (see step 8).
       if (r.outputs) await dropSideDatabase().catch(() => undefined);
       await attempt("pulumi destroy", async () => {
-        await r.stack?.destroy({ onOutput: toStdout, onError: toStderr });
+        await withDeadline(bound("cleanup: pulumi destroy", LIMIT.destroy), (signal) => theStack().destroy({ onOutput: toStdout, onError: toStderr, signal }));
         r.destroyed = true;
       });
     }
     // What destroy left or never reached, and the volumes it keeps by design. Every name carries the unique prefix.
     const names = dockerNames(r.id);
+    // Each check and removal is one attempt: an inspect that hangs is reported and the cleanup goes on.
     for (const container of [names.backupContainer, names.serverContainer]) {
-      if (await exists(["container", "inspect", container])) await attempt(`remove container ${container}`, () => exec(ENGINE, ["rm", "--force", container]));
+      await attempt(`remove container ${container}`, async () => {
+        if (await exists(["container", "inspect", container])) await exec(ENGINE, ["rm", "--force", container], bound(`cleanup: remove container ${container}`, LIMIT.engine));
+      });
     }
-    if (await exists(["network", "inspect", names.network])) await attempt(`remove network ${names.network}`, () => exec(ENGINE, ["network", "rm", names.network]));
+    await attempt(`remove network ${names.network}`, async () => {
+      if (await exists(["network", "inspect", names.network])) await exec(ENGINE, ["network", "rm", names.network], bound(`cleanup: remove network ${names.network}`, LIMIT.engine));
+    });
     for (const volume of [names.dataVolume, names.backupVolume]) {
-      if (await exists(["volume", "inspect", volume])) await attempt(`remove volume ${volume}`, () => exec(ENGINE, ["volume", "rm", "--force", volume]));
+      await attempt(`remove volume ${volume}`, async () => {
+        if (await exists(["volume", "inspect", volume])) await exec(ENGINE, ["volume", "rm", "--force", volume], bound(`cleanup: remove volume ${volume}`, LIMIT.engine));
+      });
     }
     if (r.stack && r.externalStack) {
       const ext = r.externalStack;
-      await attempt(`pulumi stack rm ${ext}`, () => theStack().workspace.removeStack(ext, { force: true }));
+      await attempt(`pulumi stack rm ${ext}`, () => withDeadline(bound(`cleanup: pulumi stack rm ${ext}`, LIMIT.workspace), () => theStack().workspace.removeStack(ext, { force: true })));
     }
-    if (r.stack) await attempt(`pulumi stack rm ${r.id}`, () => theStack().workspace.removeStack(r.id, { force: true }));
+    if (r.stack) {
+      await attempt(`pulumi stack rm ${r.id}`, () => withDeadline(bound(`cleanup: pulumi stack rm ${r.id}`, LIMIT.workspace), () => theStack().workspace.removeStack(r.id, { force: true })));
+    }
     // `pulumi stack select` remembers the selected stack per project path, in $PULUMI_HOME/workspaces/<project>-<sha1 of
     // the Pulumi.yaml path>-workspace.json (pulumi/pulumi pkg/workspace/workspace.go, settingsPath): remove that too.
     const pulumiHome = process.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
@@ -538,12 +596,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Whether `<engine> <inspect args>` finds the object. */
+/**
+ * Whether `<engine> <inspect args>` finds the object. An inspect that hangs is not "absent": its timeout is thrown,
+ * naming what was inspected.
+ */
 async function exists(inspect: readonly string[]): Promise<boolean> {
   try {
-    await exec(ENGINE, inspect, { timeoutMs: 60_000 });
+    await exec(ENGINE, inspect, bound(`${ENGINE} ${inspect.join(" ")}`, LIMIT.engine));
     return true;
-  } catch {
+  } catch (e) {
+    if ((e as ExecError).code === "ETIMEDOUT") throw e;
     return false;
   }
 }
@@ -558,22 +620,44 @@ interface ContainerState {
 }
 
 async function containerState(container: string): Promise<ContainerState> {
-  const { stdout } = await exec(ENGINE, ["container", "inspect", "--format", "{{json .State}}", container], { timeoutMs: 60_000 });
+  const { stdout } = await exec(ENGINE, ["container", "inspect", "--format", "{{json .State}}", container], bound(`step 2: inspect ${container}`, LIMIT.engine));
   return JSON.parse(stdout) as ContainerState;
 }
 
-/** pg_isready inside the server container, over TCP as the container's own health check does it. */
+/** pg_isready inside the server container, over TCP as the container's own health check does it. A hang is thrown. */
 async function pgIsReady(container: string): Promise<boolean> {
   try {
-    await exec(ENGINE, ["exec", container, "pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", output("superuser"), "-d", output("database")], { timeoutMs: 60_000 });
+    await exec(
+      ENGINE,
+      ["exec", container, "pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", output("superuser"), "-d", output("database")],
+      bound(`step 2: pg_isready in ${container}`, LIMIT.engine),
+    );
     return true;
-  } catch {
+  } catch (e) {
+    if ((e as ExecError).code === "ETIMEDOUT") throw e;
     return false;
   }
 }
 
+/** One GET of an exporter's metrics page, bounded. */
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(LIMIT.http) });
+  return res.text();
+}
+
+/**
+ * `pulumi preview --refresh --expect-no-changes`: the stack converged on what the engine and the server report now,
+ * not only on the state `up` wrote. The CLI fails on a change; the summary is checked too, to say which.
+ */
+async function assertConverged(stack: Stack, step: string): Promise<void> {
+  const preview = await withDeadline(bound(`${step}: pulumi preview --refresh --expect-no-changes`, LIMIT.preview), (signal) =>
+    stack.preview({ refresh: true, expectNoChanges: true, diff: true, onOutput: toStdout, onError: toStderr, signal }),
+  );
+  assert.deepEqual(changes(preview.changeSummary), {}, `${step}: refreshed preview: ${JSON.stringify(preview.changeSummary)}`);
+}
+
 async function withClient<T>(config: ClientConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ ...config, connectionTimeoutMillis: 15_000 });
+  const client = new Client({ ...config, connectionTimeoutMillis: 15_000, query_timeout: LIMIT.query });
   await client.connect();
   try {
     return await fn(client);

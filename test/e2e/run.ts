@@ -5,6 +5,10 @@
  *   unset, the rootless socket unix://$XDG_RUNTIME_DIR/podman/podman.sock.
  * - Without the `pulumi` CLI or a reachable engine it prints ONE line, `e2e: SKIPPED (not run, not passed): <why>`,
  *   and exits 0: a skip is not a pass. With E2E_REQUIRED=1 (CI) a missing prerequisite fails instead (exit 1).
+ * - Then, before anything else, it prints the engine's version and cgroup manager, and fails at once (exit 1) on an
+ *   engine the test was not written for (engine.ts WRITTEN_FOR) or, with E2E_REQUIRED, on a Pulumi CLI other than the
+ *   SDK's pinned version (package.json @pulumi/pulumi; without E2E_REQUIRED a different CLI is said on one line).
+ * - `--preflight`: only the engine part of that (no Pulumi CLI needed), for CI to run before it installs the CLI.
  * - Otherwise it exits with mocha's failure count (capped at 255).
  *
  * The files are named *.e2e.ts, never *.test.ts, so `npm test` (mocha on the *.test.ts files under test/) leaves them out.
@@ -12,7 +16,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Mocha from "mocha";
-import { engineFromEnv, missingPrerequisite, type EngineName } from "./engine";
+import {
+  describeEngine,
+  engineFacts,
+  engineFromEnv,
+  engineProblem,
+  missingEngine,
+  missingPrerequisite,
+  pinnedPulumiVersion,
+  pulumiCliVersion,
+  pulumiVersionProblem,
+  type EngineName,
+} from "./engine";
 
 /** Per test and hook: `up` may pull the images first. */
 const TIMEOUT_MS = 40 * 60_000;
@@ -30,7 +45,8 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const missing = await missingPrerequisite(engine);
+  const preflight = process.argv.includes("--preflight");
+  const missing = preflight ? await missingEngine(engine) : await missingPrerequisite(engine);
   if (missing !== undefined) {
     if (required()) {
       console.error(`e2e: FAILED (not run): ${missing}; E2E_REQUIRED is set, so a missing prerequisite is an error`);
@@ -39,6 +55,24 @@ async function main(): Promise<number> {
     console.log(`e2e: SKIPPED (not run, not passed): ${missing}`);
     return 0;
   }
+
+  const facts = await engineFacts(engine);
+  console.log(`e2e: engine ${describeEngine(facts)}`);
+  const unsupported = engineProblem(facts);
+  if (unsupported !== undefined) {
+    console.error(`e2e: FAILED (not run): ${unsupported}; check the engine against the test (test/e2e/engine.ts WRITTEN_FOR) before trusting a run`);
+    return 1;
+  }
+  if (preflight) return 0;
+
+  const pin = pinnedPulumiVersion();
+  const cli = await pulumiCliVersion();
+  const mismatch = pulumiVersionProblem(cli, pin);
+  if (mismatch !== undefined && required()) {
+    console.error(`e2e: FAILED (not run): ${mismatch}; E2E_REQUIRED is set, so CI must run the pinned CLI`);
+    return 1;
+  }
+  console.log(mismatch === undefined ? `e2e: pulumi CLI ${cli} (the SDK's pinned version)` : `e2e: note: ${mismatch}; the run goes on`);
 
   const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".e2e.ts")).sort();
   // Steps depend on each other: stop at the first failure (after-all hooks, the cleanup, still run).

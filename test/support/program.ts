@@ -3,6 +3,7 @@
  * would hand it over: Pulumi.yaml's declared defaults overlaid with Pulumi.<stack>.yaml, plus any overrides.
  * Records every registered resource with its inputs, so tests can assert on exactly what Pulumi would receive.
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
@@ -37,6 +38,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:0` };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
+    case "random:index/randomBytes:RandomBytes": {
+      // Fixed per name (so tests can recompute what depends on it), `length` bytes as the provider gives them.
+      const bytes = createHash("sha512").update(name).digest().subarray(0, Number(inputs.length));
+      return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return inputs;
   }
@@ -178,6 +184,11 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
+}
+
+/** The salt a `random.RandomBytes` named `name` has under these mocks (`base64`). */
+export function mockedRandomBytes(name: string, length: number): string {
+  return String(computedState("random:index/randomBytes:RandomBytes", name, { length }).base64);
 }
 
 /** Loads a serialized dynamic provider (a resource's `__provider` input) as Pulumi's dynamic-provider host does. */

@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
 import { ConnectedResource, type ConnectionArgs } from "./connection";
 import { changedKeys, CONNECTION_KEYS, withClient, type Connection } from "./live";
+import { isScramVerifier } from "../scram";
 
 /** The attributes this resource sets; every other one stays as PostgreSQL's default for a new role. */
 export interface RoleAttributes {
@@ -27,7 +28,8 @@ export interface RoleAttributes {
 
 export interface DatabaseRoleInputs extends Connection {
   readonly name: string;
-  readonly rolePassword: string;
+  /** The role's SCRAM-SHA-256 verifier (role-verifier.ts). The password itself is neither needed nor kept here. */
+  readonly passwordVerifier: string;
   readonly attributes: RoleAttributes;
 }
 
@@ -67,11 +69,16 @@ export async function planRole(client: Client, name: string, attributes: RoleAtt
   return { exists: true, statements: changes.length > 0 ? [`ALTER ROLE ${role} WITH ${changes.join(" ")}`] : [] };
 }
 
-/** Creates or adopts the role and sets its password (SCRAM: the server hashes it with password_encryption). */
-export async function applyRole(client: Client, name: string, password: string, attributes: RoleAttributes): Promise<{ adopted: boolean }> {
+/**
+ * Creates or adopts the role and sets its password from `verifier`, a SCRAM-SHA-256 verifier that PostgreSQL stores
+ * as it is (src/backend/libpq/crypt.c encrypt_password), so the statement text (pg_stat_statements, the server log)
+ * never holds the password. Anything else is refused before a statement is sent, without being quoted.
+ */
+export async function applyRole(client: Client, name: string, verifier: string, attributes: RoleAttributes): Promise<{ adopted: boolean }> {
   const { escapeIdentifier, escapeLiteral } = require("pg") as typeof import("pg");
+  if (!isScramVerifier(verifier)) throw new Error(`role ${name}: the password must be given as a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>), never in clear`);
   const plan = await planRole(client, name, attributes);
-  const statements = [...plan.statements, `ALTER ROLE ${escapeIdentifier(name)} WITH PASSWORD ${escapeLiteral(password)}`];
+  const statements = [...plan.statements, `ALTER ROLE ${escapeIdentifier(name)} WITH PASSWORD ${escapeLiteral(verifier)}`];
   try {
     for (const s of statements) await client.query(s);
   } catch (e) {
@@ -104,17 +111,20 @@ export interface DatabaseRoleState extends DatabaseRoleInputs {
 
 export const databaseRoleProvider: pulumi.dynamic.ResourceProvider<DatabaseRoleInputs, DatabaseRoleState> = {
   async create(inputs) {
-    const { adopted } = await withClient(inputs, (client) => applyRole(client, inputs.name, inputs.rolePassword, inputs.attributes));
+    const { adopted } = await withClient(inputs, (client) => applyRole(client, inputs.name, inputs.passwordVerifier, inputs.attributes));
     return { id: inputs.name, outs: { ...inputs, adopted } };
   },
 
   async diff(_id, olds, news) {
     if (olds.name !== news.name) return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
-    return { changes: changedKeys(olds as never, news as never, [...CONNECTION_KEYS, "rolePassword", "attributes"]).length > 0 };
+    // A state written before verifiers has `rolePassword` (the password in clear) and no `passwordVerifier`: that is
+    // a change, and the update sets the verifier of the same password (logins keep working) and drops the old key.
+    return { changes: changedKeys(olds as never, news as never, [...CONNECTION_KEYS, "passwordVerifier", "attributes"]).length > 0 };
   },
 
   async update(_id, olds, news) {
-    await withClient(news, (client) => applyRole(client, news.name, news.rolePassword, news.attributes));
+    await withClient(news, (client) => applyRole(client, news.name, news.passwordVerifier, news.attributes));
+    // Only the new inputs: a `rolePassword` left in the old state is not carried over.
     return { outs: { ...news, adopted: olds.adopted } };
   },
 
@@ -125,8 +135,8 @@ export const databaseRoleProvider: pulumi.dynamic.ResourceProvider<DatabaseRoleI
 
 export interface DatabaseRoleArgs extends ConnectionArgs {
   readonly name: pulumi.Input<string>;
-  /** The role's own password (secret); `password` is the connecting role's. */
-  readonly rolePassword: pulumi.Input<string>;
+  /** The role's own password as a SCRAM-SHA-256 verifier (secret; `roleVerifier`); `password` is the connecting role's. */
+  readonly passwordVerifier: pulumi.Input<string>;
   readonly attributes: pulumi.Input<RoleAttributes>;
 }
 
@@ -139,8 +149,8 @@ export class DatabaseRole extends ConnectedResource {
     super(
       databaseRoleProvider,
       name,
-      { ...args, rolePassword: pulumi.secret(args.rolePassword), adopted: undefined } as DatabaseRoleArgs,
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "rolePassword"] },
+      { ...args, passwordVerifier: pulumi.secret(args.passwordVerifier), adopted: undefined } as DatabaseRoleArgs,
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "passwordVerifier"] },
     );
   }
 }
