@@ -51,6 +51,7 @@ export const wholeNumber = (min: number, max: number, hint = ""): Rule<number> =
 
 export const port: Rule<number> = wholeNumber(1, 65535);
 
-export const ipAddress: Rule<string> = (v) => (isIP(v) !== 0 ? undefined : "an IPv4 or IPv6 address such as 127.0.0.1");
+/** An IP address without a zone id (`fe80::1%eth0`): the server is reached through URLs, whose host cannot carry one. */
+export const ipAddress: Rule<string> = (v) => (isIP(v) !== 0 && !v.includes("%") ? undefined : "an IPv4 or IPv6 address such as 127.0.0.1, without a zone id");
 
 export const nonEmpty: Rule<string> = (v) => (typeof v === "string" && v.length > 0 ? undefined : "a non-empty string");

@@ -28,6 +28,10 @@ export function dockerNames(prefix: string) {
     backupContainer: `${prefix}-backup`,
     dataVolume: `${prefix}-data`,
     backupVolume: `${prefix}-backups`,
+    postgresExporterContainer: `${prefix}-postgres-exporter`,
+    sqlExporterContainer: `${prefix}-sql-exporter`,
+    pitrContainer: `${prefix}-pitr`,
+    pitrVolume: `${prefix}-pitr`,
   } as const;
 }
 

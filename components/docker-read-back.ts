@@ -106,9 +106,18 @@ export const READ_BACK_RULES: readonly ReadBackRule[] = [
     inReadBackForm: (v) => typeof v === "string" && v.startsWith("sha256:"),
   },
   { resource: "Container", field: "command", readBack: "Config.Cmd, as sent", source: `${FUNCS} 849`, replaces: true, inReadBackForm: unsetOr((v) => Array.isArray(v) && v.every((a) => typeof a === "string")) },
+  {
+    resource: "Container", field: "entrypoints", readBack: "Config.Entrypoint, as sent; unset, the image's (computed)", source: `${FUNCS} 850; schema entrypoint ForceNew, Computed`, replaces: true,
+    inReadBackForm: unsetOr((v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === "string")),
+    // Podman reports it as sent too (a one-element entrypoint stays one element: pkg/api/handlers/compat/
+    // containers_create.go 203-204, pkg/specgenutil/specgen.go 555-561; reported from libpod/container.go
+    // Entrypoint by compat containers.go 669), so no Podman exception.
+  },
   { resource: "Container", field: "envs", readBack: notRead, source: `${FUNCS} 893-898 (comment: env is not read)`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "labels", readBack: notRead, source: `${FUNCS} 893-898`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "uploads", readBack: notRead, source: `${FUNCS} 959`, replaces: true, inReadBackForm: always },
+  // The PITR sidecar's init process (sh as PID 1 would ignore the stop signal).
+  { resource: "Container", field: "init", readBack: "HostConfig.Init, as sent (false when unset)", source: `${FUNCS} 860-868; resource_docker_container_funcs.go 447-448`, replaces: false, inReadBackForm: unsetOr((v) => typeof v === "boolean") },
   { resource: "Container", field: "volumes", readBack: notRead, source: `${FUNCS} 881-882 (only mounts are read)`, replaces: true, inReadBackForm: always },
   { resource: "Container", field: "networksAdvanced", readBack: "not read once set (filled only into an empty set)", source: `${FUNCS} 788-796`, replaces: true, inReadBackForm: always },
   {

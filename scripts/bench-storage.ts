@@ -38,8 +38,8 @@ import { parseDatabaseUrl } from "../components/database/providers/connection";
 import { serveTimescale } from "../test/support/serve-timescale";
 
 const TABLE = CRYPTO_SCOUT_TABLES.find((t) => t.name === "bybit_spot_tickers_btc_usdt")!;
-const COLUMNS = ["timestamp", "cross_sequence", "last_price", "high_price_24h", "low_price_24h", "prev_price_24h", "volume_24h", "turnover_24h", "price_24h_pcnt", "usd_index_price"];
-const DAY_START = Date.UTC(2024, 0, 15);
+export const COLUMNS = ["timestamp", "cross_sequence", "last_price", "high_price_24h", "low_price_24h", "prev_price_24h", "volume_24h", "turnover_24h", "price_24h_pcnt", "usd_index_price"];
+export const DAY_START = Date.UTC(2024, 0, 15);
 
 type Row = string[];
 
@@ -131,7 +131,7 @@ export function tickerRows(count: number, drift: Drift = "slow"): Row[] {
   return rows;
 }
 
-function insertSql(schema: string, rowCount: number): string {
+export function insertSql(schema: string, rowCount: number): string {
   const values: string[] = [];
   for (let r = 0; r < rowCount; r++) values.push(`(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(", ")})`);
   return `INSERT INTO ${qualified(schema, TABLE.name)} (${COLUMNS.map(ident).join(", ")}) VALUES ${values.join(", ")}`;

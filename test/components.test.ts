@@ -17,6 +17,7 @@ function minimalServer(extra: Partial<ConstructorParameters<typeof TimescaleServ
     networkName: "net",
     containerName: "db",
     superuserPassword: pulumi.secret("pw"),
+    superuserPasswordSalt: pulumi.secret("AAECAwQFBgcICQoLDA0ODw=="),
     command: ["postgres"],
     data: { kind: "volume", name: "db-data" },
     memoryBytes: 4 * GiB,

@@ -58,7 +58,8 @@ describe("external mode: settings", () => {
     assert.deepEqual(tls({ sslMode: "verify-ca", sslRootCert: file }), { mode: "verify-ca", rootCert: PEM, rootCertFile: file });
     assert.deepEqual(tls({ sslMode: "verify-full", sslRootCert: PEM }), { mode: "verify-full", rootCert: PEM, rootCertFile: "inline" });
     assert.deepEqual(tls({ sslMode: "disable" }), { mode: "disable" });
-    assert.deepEqual(tls({ sslMode: "verify-full", databaseUrl: `${URL}?sslmode=require` }), { mode: "require" }, "the URL wins");
+    assert.deepEqual(tls({ sslMode: "require", databaseUrl: `${URL}?sslmode=verify-full&sslrootcert=system` }), { mode: "verify-full", rootCertFile: "system" }, "the URL wins");
+    assert.deepEqual(tls({ sslMode: "require", databaseUrl: `${URL}?sslmode=require` }), { mode: "require" }, "a URL as weak as the stack's sslMode");
     assert.deepEqual(tls({ databaseUrl: `${URL}?sslmode=verify-ca&sslrootcert=${encodeURIComponent(file)}` }), { mode: "verify-ca", rootCert: PEM, rootCertFile: file });
     fs.rmSync(dir, { recursive: true });
   });

@@ -177,7 +177,7 @@ function sqlExporterMetrics(): Set<string> {
   const names = new Set<string>();
   const collectors = [
     timescaledbCollector(),
-    stackCollector({ backupFile: "/backups/last/crypto_scout-latest.dump", databaseSizeBudgetBytes: 200 * 1024 ** 3, schema: "crypto_scout" }),
+    stackCollector({ backupFile: "/backups/last/crypto_scout-latest.dump", databaseSizeBudgetBytes: 200 * 1024 ** 3, schema: "crypto_scout", pitrSlot: "crypto_scout_pitr" }),
   ];
   for (const text of collectors) {
     const c = yaml.load(text) as { metrics: { metric_name: string }[] };
@@ -266,7 +266,7 @@ describe("monitoring: alert rules and dashboard", () => {
         assert.ok(typeof summary === "string" && summary.trim() !== "", `${name}: annotations.summary`);
         const runbook = r.annotations?.runbook;
         assert.ok(typeof runbook === "string" && runbook.trim() !== "" && !runbook.includes("\n"), `${name}: annotations.runbook, one line`);
-        assert.match(runbook, /README "[^"]+"/, `${name}: the runbook names a README section`);
+        assert.match(runbook, /(README|docs\/[a-z0-9-]+\.md) "[^"]+"/, `${name}: the runbook names a README (or docs/) section`);
         assert.deepEqual(Object.keys(r.annotations ?? {}).sort(), ["runbook", "summary"], `${name}: annotations`);
       }
     });
@@ -279,6 +279,13 @@ describe("monitoring: alert rules and dashboard", () => {
         }),
       );
       const missing = new Set<string>();
+      // Sections of docs/*.md pages the runbooks name (docs/pitr.md "Invalidated slot").
+      for (const r of rulesOf(loadRules())) {
+        for (const m of String(r.annotations?.runbook).matchAll(/(docs\/[a-z0-9-]+\.md) "([^"]+)"/g)) {
+          const page = fs.readFileSync(path.resolve(__dirname, "..", m[1]), "utf8");
+          if (!page.split("\n").some((l) => new RegExp(`^#{1,6}\\s+${m[2].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`).test(l))) missing.add(`${m[1]} ${m[2]}`);
+        }
+      }
       for (const r of rulesOf(loadRules())) {
         for (const m of String(r.annotations?.runbook).matchAll(/README "([^"]+)"(?: and "([^"]+)")?/g)) {
           for (const section of [m[1], m[2]].filter((x): x is string => x !== undefined)) {

@@ -16,6 +16,8 @@ import { strict as assert } from "node:assert";
 import type { Client } from "pg";
 import { CRYPTO_SCOUT_TABLES } from "../components/database/model";
 import { applyModel } from "../components/database/providers/live";
+import { applyModelCandles } from "../components/database/providers/candles";
+import { modelCandles } from "../components/database/candles";
 import { ident, qualified } from "../components/database/sql";
 import {
   collectorMetricNames,
@@ -167,6 +169,7 @@ describe("monitoring: every collector query on TimescaleDB as the monitoring rol
     embedded = t.embedded;
     await withDb(async (c) => {
       await applyModel(c, schema, CRYPTO_SCOUT_TABLES);
+      await applyModelCandles(c, schema, modelCandles(schema, CRYPTO_SCOUT_TABLES));
       // A native server's scheduler would run the policies while the test writes and counts chunks (it compressed
       // them mid-suite on TimescaleDB 2.23): pause the schema's jobs, and let a run already started on the empty
       // tables finish, so every server shows the state the test made.
@@ -269,14 +272,15 @@ describe("monitoring: every collector query on TimescaleDB as the monitoring rol
       const schedule = Object.fromEntries(owners.map((o) => [String(o.job_id), Number(o.seconds)]));
       const kinds: Record<string, string> = { policy_compression: "compression", policy_retention: "retention", policy_reorder: "reorder" };
       assert.deepEqual(
-        mine.map((r) => `${r.hypertable}/${kinds[r.proc_name as string]}=${r.job_id}`).sort(),
+        mine.map((r) => `${r.hypertable}/${kinds[r.proc_name as string] ?? r.proc_name}=${r.job_id}`).sort(),
         Object.entries(jobs).map(([k, v]) => `${k}=${v.jobId}`).sort(),
-        "the schema's 12 policy jobs, labelled with their id, procedure and hypertable",
+        "the schema's 12 table policy jobs and 8 candle policy jobs, labelled with their id, procedure and hypertable (or candles)",
       );
+      assert.equal(mine.filter((r) => r.proc_name === "policy_refresh_continuous_aggregate").length, 6, "the refresh of each candle aggregate");
       for (const r of mine) {
         const what = `${r.hypertable}/${r.proc_name}`;
         assert.equal(n(r.schedule_interval_seconds), schedule[r.job_id as string], what);
-        assert.ok(n(r.schedule_interval_seconds)! >= 3600, what);
+        assert.ok(n(r.schedule_interval_seconds)! >= (r.proc_name === "policy_refresh_continuous_aggregate" ? 300 : 3600), what);
         const job = expected[r.job_id as string];
         assert.equal(n(r.consecutive_failures), Number(job.consecutive), what);
         assert.equal(n(r.failures_total), Number(job.failures), what);
@@ -286,7 +290,7 @@ describe("monitoring: every collector query on TimescaleDB as the monitoring rol
         assert.ok(r.last_success_age_seconds === null || n(r.last_success_age_seconds)! >= 0, what);
         assert.ok(r.next_start_timestamp_seconds === null || n(r.next_start_timestamp_seconds)! > Date.UTC(2020, 0, 1) / 1000, what);
       }
-      assert.ok(rows.every((r) => ["policy_compression", "policy_retention", "policy_reorder"].includes(r.proc_name as string)), "policy jobs only");
+      assert.ok(rows.every((r) => ["policy_compression", "policy_retention", "policy_reorder", "policy_refresh_continuous_aggregate"].includes(r.proc_name as string)), "policy jobs only");
     },
     async timescaledb_version_info(rows) {
       const [owner] = await query<{ v: string; l: string | null }>(

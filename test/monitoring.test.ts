@@ -79,7 +79,8 @@ describe("monitoring under mocks: prod stack (on by default)", () => {
 
 describe("monitoring under mocks: monitoringEnabled false", () => {
   it("registers no exporter, no monitoring role, no pg_stat_statements, and the seed's preload and mounts", async () => {
-    const run = await runProgram("prod", { monitoringEnabled: "false" });
+    // PITR off too: its mount and role are not monitoring's (test/pitr-program.test.ts).
+    const run = await runProgram("prod", { monitoringEnabled: "false", pitrEnabled: "false" });
     assert.deepEqual(run.ofType(CONTAINER).map((c) => c.name).sort(), ["backup-container", "timescaledb-container"]);
     assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader"]);
     assert.deepEqual(run.ofType("postgresql:index/extension:Extension").map((e) => e.inputs.name), ["timescaledb"]);

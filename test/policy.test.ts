@@ -488,8 +488,13 @@ describe("policy pack: one broken variant per rule", () => {
     assert.deepEqual(await evaluate("prod", resources, { "data-lifecycle": { requiredPolicies: ["compression", "reorder"] } }), []);
   });
 
-  it("data-lifecycle: retention no longer than compression (the program with a 5-day retention on cmc_fgi)", async () => {
-    const resources = await programVariant("prod", { tables: { cmc_fgi: { retention: "5 days" } } });
+  it("data-lifecycle: retention no longer than compression (a 5-day retention on cmc_fgi, which the program itself refuses)", async () => {
+    await assert.rejects(runProgram("prod", { tables: { cmc_fgi: { retention: "5 days" } } }), /Invalid config 'tables\.cmc_fgi\.retention': got "5 days"/);
+    // The pack still checks what reaches it (another program, or state written before the program refused it).
+    const resources = await stackResources("prod");
+    const retention = resources.find((r) => r.name.endsWith("-retention-cmc_fgi"));
+    assert.ok(retention);
+    retention.inputs.policy = { kind: "retention", after: "5 days" };
     assert.deepEqual(only(await evaluate("prod", resources), "data-lifecycle", 1), [
       "hypertable crypto_scout.cmc_fgi (crypto-scout-hypertable-cmc_fgi): retention drops chunks after 5 days, no later than compression (after 7 days) would compress them; expected a retention window longer than 7 days",
     ]);
@@ -534,7 +539,7 @@ describe("policy pack: one broken variant per rule", () => {
       "crypto-scout-hypertable-cmc_fgi connects to db.example.com:5432 with sslmode=require; expected sslMode verify-full (or verify-ca) for a server across a network, or allowUnverifiedTls: true in this stack's policy config (policy/config/<stack>.json)",
     );
     assert.deepEqual(await evaluate("prod", resources, { "database-tls": { allowUnverifiedTls: true } }), []);
-    const plain = await subjects("prod", (await runProgram("prod", { databaseUrl: `${url}?sslmode=disable`, backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
+    const plain = await subjects("prod", (await runProgram("prod", { databaseUrl: `${url}?sslmode=disable`, sslMode: "disable", backupEnabled: "false", monitoringEnabled: "false" }, true, ["databaseUrl"])).resources);
     assert.match(only(await evaluate("prod", plain), "database-tls", plain.filter((r) => r.type === DYNAMIC).length)[0], / with sslmode=disable; /);
   });
 

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram, isSecret, type ProgramError, isSecretInput, plain, resolve, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
 import { SEED_FLAGS } from "./support/seed";
+import { pgHbaConf } from "../components/backup/pitr";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -81,16 +82,17 @@ describe("program under mocks: prod stack", function () {
     assert.equal(e.NO_TS_TUNE, "true", "the image's init-time timescaledb-tune does not fight the command line");
     // The upload carries the password, so Pulumi sends (and stores) the whole property as a secret.
     const uploads = unwrapSecretInput(server.inputs.uploads) as Array<Record<string, unknown>>;
-    assert.deepEqual(uploads, [
-      { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" },
-    ]);
+    assert.deepEqual(uploads[0], { file: "/run/secrets/postgres-password", content: "generated-superuser-password", permissions: "0400", owner: "70", group: "70" });
+    // The verifier and the entrypoint script are checked in server-entrypoint.test.ts, the pg_hba file here.
+    assert.deepEqual(uploads.slice(1).map((u) => u.file), ["/run/secrets/postgres-password-verifier", "/usr/local/bin/crypto-scout-entrypoint.sh", "/etc/crypto-scout/pg_hba.conf"]);
+    assert.deepEqual(uploads[3], { file: "/etc/crypto-scout/pg_hba.conf", content: pgHbaConf("crypto_scout_replication"), permissions: "0400", owner: "70", group: "70" });
     for (const c of run.ofType(CONTAINER)) {
       for (const e of (plain(c.inputs.envs) ?? []) as string[]) assert.doesNotMatch(e, /generated-/, `${c.name} env leaks a password`);
     }
   });
 
   it("generates the superuser password and keeps it secret in outputs", async () => {
-    assert.deepEqual(run.ofType(PASSWORD).map((p) => p.name).sort(), ["crypto-scout-monitoring-password", "crypto-scout-reader-password", "crypto-scout-writer-password", "superuser-password"]);
+    assert.deepEqual(run.ofType(PASSWORD).map((p) => p.name).sort(), ["crypto-scout-monitoring-password", "crypto-scout-reader-password", "crypto-scout-writer-password", "pitr-replication-password", "superuser-password"]);
     for (const pw of run.ofType(PASSWORD)) {
       assert.equal(pw.inputs.length, 32);
       assert.equal(pw.inputs.special, false, "URL- and shell-safe");
@@ -146,6 +148,7 @@ describe("program under mocks: prod stack", function () {
     assert.deepEqual(server.inputs.volumes, [
       { volumeName: "crypto-scout-data", containerPath: "/var/lib/postgresql/data" },
       { volumeName: "crypto-scout-backups", containerPath: "/backups", readOnly: true },
+      { volumeName: "crypto-scout-pitr", containerPath: "/pitr", readOnly: true },
     ]);
     assert.deepEqual(backup.inputs.volumes, [{ volumeName: "crypto-scout-backups", containerPath: "/backups" }]);
     // The backup volume moved from the sidecar to the stack: the alias keeps the existing one.
@@ -193,17 +196,19 @@ describe("program under mocks: prod stack", function () {
       dynamic.filter((r) => r.name.includes("-hypertable-")).map((r) => r.name).sort(),
       ["bybit_lpl", "bybit_spot_tickers_btc_usdt", "bybit_spot_tickers_eth_usdt", "cmc_fgi"].map((t) => `crypto-scout-hypertable-${t}`),
     );
-    assert.equal(dynamic.filter((r) => /-(compression|retention|reorder)-/.test(r.name)).length, 12);
-    for (const r of dynamic) {
+    assert.equal(dynamic.filter((r) => /-(compression|retention|reorder)-/.test(r.name) && !r.name.includes("_candles_")).length, 12);
+    // Every dynamic resource that connects keeps its password secret; the version guard connects to nothing.
+    for (const r of dynamic.filter((d) => d.name !== "server-version")) {
       assert.ok(isSecretInput(r.inputs.password), `${r.name}: password input is secret`);
     }
+    assert.equal(dynamic.find((d) => d.name === "server-version")?.inputs.password, undefined);
     for (const key of ["writerPassword", "readerPassword", "writerConnectionUrl", "readerConnectionUrl"]) {
       assert.ok(await isSecret(run.exports[key]), `${key} output is secret`);
     }
     assert.deepEqual([run.outputs.writerRole, run.outputs.readerRole], ["crypto_scout_writer", "crypto_scout_reader"]);
     assert.deepEqual(run.ofType("postgresql:index/extension:Extension").map((e) => e.inputs.name), ["timescaledb", "pg_stat_statements"]);
     assert.equal(run.one("postgresql:index/schema:Schema").inputs.name, "crypto_scout");
-    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name), ["crypto_scout_writer", "crypto_scout_reader", "crypto_scout_monitor"]);
+    assert.deepEqual(run.ofType("postgresql:index/role:Role").map((r) => r.inputs.name).sort(), ["crypto_scout_monitor", "crypto_scout_reader", "crypto_scout_replication", "crypto_scout_writer"]);
     for (const r of run.ofType("postgresql:index/role:Role")) {
       // The server gets a SCRAM-SHA-256 verifier, never the generated password.
       assert.ok(isSecretInput(r.inputs.password), `${r.name}: password secret`);
@@ -211,9 +216,11 @@ describe("program under mocks: prod stack", function () {
       assert.doesNotMatch(JSON.stringify(plain(r.inputs)), /generated-/, `${r.name}: no password in clear`);
     }
     assert.deepEqual(run.ofType("random:index/randomBytes:RandomBytes").map((b) => [b.name, b.inputs.length]), [
+      ["superuser-password-salt", 16],
       ["crypto-scout-writer-password-salt", 16],
       ["crypto-scout-reader-password-salt", 16],
       ["crypto-scout-monitoring-password-salt", 16],
+      ["pitr-replication-password-salt", 16],
     ]);
     assert.equal(run.ofType("postgresql:index/grant:Grant").length, 9, "superuser x3, writer x3, reader x2, monitoring CONNECT");
     assert.equal(run.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length, 3);
@@ -262,6 +269,7 @@ describe("program under mocks: options and bad config", function () {
     assert.deepEqual(server.inputs.volumes, [
       { hostPath: "/srv/crypto-scout/data/postgresql", containerPath: "/var/lib/postgresql/data" },
       { volumeName: "crypto-scout-backups", containerPath: "/backups", readOnly: true },
+      { volumeName: "crypto-scout-pitr", containerPath: "/pitr", readOnly: true },
     ]);
     assert.equal(run.one(VOLUME, "backup-volume").options.retainOnDelete, false);
   });
@@ -274,12 +282,12 @@ describe("program under mocks: options and bad config", function () {
 
   const badConfig: Array<[string, unknown, RegExp]> = [
     ["memoryLimit", "eight", /^Invalid config 'memoryLimit': got "eight"; expected a size/],
-    ["hostPort", "0", /^Invalid config 'hostPort': got "0"; expected a whole number from 1 to 65535/],
+    ["hostPort", "65536", /^Invalid config 'hostPort': got "65536"; expected a whole number from 1 to 65535, or 0 for 5432 \(derived from the stack name\)/],
     ["postgresSettings", { "bad name": "1" }, /bad name/],
     ["postgresSettings", { shared_buffers: "7GB" }, /^memory budget .* exceeds 90% of the 8 GiB container limit .*shared_buffers 7GB/],
     ["tables", { cmc_fgi: { retention: "90 dayz" } }, /^Invalid config 'tables\.cmc_fgi\.retention': got "90 dayz"/],
-    ["memorylimit", "4GiB", /^Invalid config 'memorylimit': got "4GiB"; expected one of this program's keys \(did you mean 'memoryLimit'\?\)\.$/],
-    ["backupKeep", "3", /^Invalid config 'backupKeep': got "3"; expected one of this program's keys \(README "Configuration reference" lists them\)\.$/],
+    ["memorylimit", "4GiB", /^Invalid config 'memorylimit': got a value that is not shown \(values of unknown keys are never shown\); expected one of this program's keys \(did you mean 'memoryLimit'\?\)\.$/],
+    ["backupKeep", "3", /^Invalid config 'backupKeep': got a value that is not shown \(values of unknown keys are never shown\); expected one of this program's keys \(README "Configuration reference" lists them\)\.$/],
   ];
   for (const [key, value, message] of badConfig) {
     it(`fails before creating anything when ${key}=${JSON.stringify(value)}`, async () => {

@@ -48,7 +48,7 @@ describe("docker read-back forms", () => {
 
         it("hands the docker provider only values in read-back form, each field covered by a rule", () => {
           const docker = run.resources.filter((r) => r.type in DOCKER_TYPES);
-          assert.equal(docker.length, 11, "network, 2 volumes, 4 images, 4 containers (server, backup, 2 exporters)");
+          assert.equal(docker.length, 14, "network, 3 volumes, 5 images, 5 containers (server, backup, PITR, 2 exporters)");
           for (const r of docker) {
             const kind = DOCKER_TYPES[r.type];
             for (const [field, value] of Object.entries(r.inputs)) {

@@ -14,11 +14,11 @@
  * `system` and a file path exactly so, lib/pq v1.12.3 ssl.go 66-110 and 241-270), our dynamic providers (`tls` in
  * their connection inputs, mapped to Node's TLS options by `tlsOptions` in live.ts) and the schema CLI.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError } from "./units";
+import { ConfigError, HiddenValue, RedactedValue } from "./units";
 import { parseDatabaseUrl } from "../database/providers/connection";
 import { sslDescription, type Connection, type ConnectionTls } from "../database/providers/live";
 
@@ -76,7 +76,20 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
   }
 
   const mode: StackSslMode = (sslMode as StackSslMode | undefined) ?? "verify-full";
+  if (rootCert?.file === "inline" && rootCert.pem) {
+    // Written now, so that a temporary directory it cannot be written to safely fails the preview with this key.
+    try {
+      inlineRootCertFile(rootCert.pem);
+    } catch (e) {
+      throw new ConfigError("sslRootCert", new HiddenValue("the PEM text"), `a CA certificate file path instead: ${(e as Error).message.replace(/^sslRootCert: /, "")}`);
+    }
+  }
   if (rootCert && mode === "disable") throw new ConfigError("sslRootCert", keys.sslRootCert, "unset with sslMode disable");
+  if (mode === "verify-ca" && !rootCert) {
+    // Against the system store, verify-ca would accept any certificate any public CA issued, for any host name; the
+    // program refuses that combination when it writes the TLS out as a URL (connection.ts urlTls, as libpq does).
+    throw new ConfigError("sslMode", sslMode, "verify-full, or verify-ca with sslRootCert set to the CA file or PEM that signed the server's certificate (verify-ca checks no host name, so it needs a CA of its own)");
+  }
   if (rootCert?.file === "system" && mode !== "verify-full") {
     throw new ConfigError("sslRootCert", "system", `a CA file or PEM with sslMode ${mode} (system needs verify-full, as in libpq: a public CA vouches for anyone's host name)`);
   }
@@ -93,10 +106,11 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
   if (databaseUrl.encrypted) return { tlsDescription: describeTls(stackTls, "the stack's sslMode, unless the URL sets sslmode"), stackTls };
   const url = databaseUrl.value;
   if (typeof url !== "string") throw new ConfigError("databaseUrl", url, "a URL such as postgresql://user:password@host:5432/tsdb");
-  if (databaseUrl.secret === false && /^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url)) {
+  // A password in the userinfo, or as `?password=` (pg-connection-string copies every query parameter into the config).
+  if (databaseUrl.secret === false && (/^[^:]+:\/\/[^:@/]*:[^@]+@/.test(url) || /[?&]password=[^&#]/i.test(url))) {
     throw new ConfigError(
       "databaseUrl",
-      redactUrl(url),
+      new RedactedValue(redactUrl(url)),
       "a secret: it holds a password, so set it with `pulumi config set --secret databaseUrl <url>` (it is in clear text in the stack file now)",
     );
   }
@@ -104,11 +118,47 @@ export function readExternalServer(keys: ExternalKeys): ExternalServer | undefin
   try {
     parsed = parseDatabaseUrl(url, "databaseUrl");
   } catch (e) {
-    throw new ConfigError("databaseUrl", redactUrl(url), (e as Error).message.replace(/^databaseUrl:?\s*/, ""));
+    throw new ConfigError("databaseUrl", new RedactedValue(redactUrl(url)), (e as Error).message.replace(/^databaseUrl:?\s*/, ""));
   }
-  if (!parsed.password) throw new ConfigError("databaseUrl", redactUrl(url), "a URL with the password of its user: postgresql://user:password@host:5432/tsdb");
+  if (!parsed.password) throw new ConfigError("databaseUrl", new RedactedValue(redactUrl(url)), "a URL with the password of its user: postgresql://user:password@host:5432/tsdb");
+  // A URL that checks no certificate at all (disable, prefer, require without a root certificate) where the stack's
+  // keys (or their verify-full default) ask for more is taken for a leftover, not a choice, unless the host is this
+  // machine. verify-ca with the URL's own sslrootcert names a CA: a choice, and it wins as the URL's parameters do.
+  const urlStrength = parsed.tls ? tlsStrength(parsed.tls) : undefined;
+  if (parsed.tls && urlStrength !== undefined && urlStrength <= 1 && urlStrength < tlsStrength(stackTls) && !isLoopback(parsed.host)) {
+    const urlMode = /[?&]sslmode=([^&#]*)/.exec(url)?.[1] ?? `none (sslrootcert alone: ${parsed.tls.mode})`;
+    throw new ConfigError(
+      "databaseUrl",
+      new RedactedValue(redactUrl(url)),
+      `no sslmode weaker than the stack's ${sslMode === undefined ? "default sslMode verify-full" : `sslMode ${mode}`}${rootCert ? " with sslRootCert" : ""} for ${parsed.host}, which is not this machine: the URL's sslmode=${urlMode} would win over the stack's TLS keys and connect ${urlStrength === 0 ? "without TLS" : "without checking the server's certificate"}; ${weakerUrlFix(parsed.tls, mode)}`,
+    );
+  }
   const connection: Connection = { ...parsed, tls: parsed.tls ?? stackTls };
   return { connection, tlsDescription: describeTls(connection.tls, parsed.tls ? "the URL's parameters" : "the stack's TLS keys"), stackTls };
+}
+
+/** What to do about a URL whose sslmode is weaker than the stack's TLS keys. */
+function weakerUrlFix(urlTls: ConnectionTls, stackMode: StackSslMode): string {
+  const urlMode = urlTls.mode === "prefer" ? "require" : urlTls.mode;
+  if (urlMode === stackMode) return "remove sslmode from the URL, or give it the stack's sslrootcert too";
+  return `remove sslmode from the URL, or set sslMode ${urlMode} too if that is meant`;
+}
+
+/** Whether `host` is this machine (loopback or a Unix socket directory): TLS there protects nothing on a network. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h.startsWith("/");
+}
+
+/**
+ * How much a TLS setting checks, as connect (live.ts) applies it: 0 no TLS; 1 encryption only; 2 the chain is verified
+ * (verify-ca, and require or prefer given a root certificate, as in libpq); 3 the chain and the host name.
+ */
+export function tlsStrength(tls: ConnectionTls): number {
+  if (tls.mode === "disable") return 0;
+  if (tls.mode === "verify-full") return 3;
+  if (tls.mode === "verify-ca" || tls.rootCertFile) return 2;
+  return 1;
 }
 
 function describeTls(tls: ConnectionTls | undefined, from: string): string {
@@ -139,7 +189,8 @@ function stackRootCert(raw: unknown): { pem?: string; file: string } | undefined
  * The postgresql provider's `sslmode` and `sslrootcert` for a connection's TLS. lib/pq reads `sslrootcert` as a
  * file path or `system` only (the provider sets `sslinline` just for client certificates: cyrilgdn
  * terraform-provider-postgresql ff936b9 postgresql/config.go connParams 225-247), so a PEM given inline is written to
- * a file named by its hash: the same path on every run, so the provider's config does not change between runs.
+ * a file (`inlineRootCertFile`). The provider keeps the path in its inputs (provider.go 175 `sslrootcert`, a string
+ * read back as given), so the path must be the same on every run, or every preview would show a provider update.
  */
 export function providerTls(tls: ConnectionTls | undefined): { sslmode: string; sslrootcert?: string } {
   if (!tls || tls.mode === "disable") return { sslmode: "disable" };
@@ -147,11 +198,47 @@ export function providerTls(tls: ConnectionTls | undefined): { sslmode: string; 
   const sslmode = tls.mode === "prefer" ? "require" : tls.mode;
   if (!tls.rootCertFile) return { sslmode };
   if (tls.rootCertFile !== "inline") return { sslmode, sslrootcert: tls.rootCertFile };
-  const pem = tls.rootCert ?? "";
-  const file = path.join(os.tmpdir(), "crypto-scout-db", `root-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.crt`);
-  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, pem, { mode: 0o644 });
+  return { sslmode, sslrootcert: inlineRootCertFile(tls.rootCert ?? "") };
+}
+
+/** Where inline PEMs go: a directory of this user's own under the temporary directory. */
+export function inlineRootCertDir(tmp = os.tmpdir()): string {
+  return path.join(tmp, `crypto-scout-db-${typeof process.getuid === "function" ? process.getuid() : "user"}`);
+}
+
+/**
+ * Writes an inline PEM to a file named by its hash, in a directory only this user can use, and returns its path: the
+ * same path for the same PEM on every run, so the provider's config does not change between runs.
+ *
+ * The temporary directory is shared, so nothing there is trusted as found: the directory is created with mode 0700
+ * (not recursively), then checked with lstat to be a real directory (not a symlink), owned by this user and closed to
+ * group and others; anything else is an error naming it, and nothing is written. The file is written to a new name
+ * with O_EXCL (`wx`, mode 0600), then renamed over the final name, which replaces a planted file or symlink there
+ * instead of writing through it.
+ */
+export function inlineRootCertFile(pem: string, dir = inlineRootCertDir()): string {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
-  return { sslmode, sslrootcert: file };
+  const st = fs.lstatSync(dir);
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  const wrong = st.isSymbolicLink()
+    ? "is a symbolic link"
+    : !st.isDirectory()
+      ? "is not a directory"
+      : uid !== undefined && st.uid !== uid
+        ? `belongs to uid ${st.uid}, not to this user (uid ${uid})`
+        : (st.mode & 0o077) !== 0
+          ? `is open to other users (mode ${(st.mode & 0o777).toString(8)})`
+          : undefined;
+  if (wrong) throw new Error(`sslRootCert: cannot write the inline PEM to a private file: ${dir} ${wrong}; remove it, or set sslRootCert to a file path`);
+  const file = path.join(dir, `root-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.crt`);
+  const current = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (current?.isFile() && fs.readFileSync(file, "utf8") === pem) return file;
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  fs.writeFileSync(temporary, pem, { flag: "wx", mode: 0o600 });
+  fs.renameSync(temporary, file);
+  return file;
 }

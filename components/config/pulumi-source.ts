@@ -18,6 +18,6 @@ export function pulumiConfigSource(config = new pulumi.Config()): ConfigSource {
   return configSourceFromStrings(
     (key) => config.get(key),
     () => Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
-    { isSecret: (key) => isConfigSecret(`${prefix}${key}`) },
+    { isSecret: (key) => isConfigSecret(`${prefix}${key}`), stack: pulumi.getStack() },
   );
 }

@@ -34,7 +34,8 @@ import * as yaml from "js-yaml";
 import { configSourceFromStrings, type ConfigSource } from "./settings";
 
 export const PROJECT = "crypto-scout-db";
-const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+/** Where Pulumi.yaml and the stack files are: the project root, two levels above this file. */
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 /** A config key's declaration in Pulumi.yaml, after the CLI's shorthand rewrite. */
 export interface ConfigDeclaration {
@@ -308,6 +309,6 @@ export function stackConfigSource(stack: string, dir = PROJECT_DIR): ConfigSourc
       return values[k];
     },
     () => Object.keys(values).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
-    { isSecret: (key) => secure.has(`${prefix}${key}`), isEncrypted: (key) => secure.has(`${prefix}${key}`) },
+    { isSecret: (key) => secure.has(`${prefix}${key}`), isEncrypted: (key) => secure.has(`${prefix}${key}`), stack },
   );
 }

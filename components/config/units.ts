@@ -3,6 +3,22 @@
  * what is allowed, because these messages are what a user sees at `pulumi preview`.
  */
 
+/**
+ * A value a message must not show: a secret key's, or an unknown key's (a mistyped `databaseURL` is still a URL with
+ * a password). `ConfigError` then says that a value was given, and why it is not shown.
+ */
+export class HiddenValue {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * A value already made fit for a message by the code that throws (a URL without its password, `redactUrl`): shown as
+ * it is, also for a secret key.
+ */
+export class RedactedValue {
+  constructor(readonly text: string) {}
+}
+
 /** A config value that failed validation. `message` is the one line shown at `pulumi preview`. */
 export class ConfigError extends Error {
   constructor(
@@ -10,10 +26,42 @@ export class ConfigError extends Error {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(`Invalid config '${key}': got ${JSON.stringify(value)}; expected ${allowed}.`);
+    super(`Invalid config '${key}': got ${shownValue(value)}; expected ${allowed}.`);
     this.name = "ConfigError";
   }
 }
+
+/**
+ * A value as a message shows it: JSON, with the password of any URL in it masked (`redactSecrets`), or a note when it
+ * is hidden. Strings are masked before they are quoted, so an escaped quote in a password cannot end the match early.
+ */
+export function shownValue(value: unknown): string {
+  if (value instanceof HiddenValue) return `a value that is not shown (${value.why})`;
+  if (value instanceof RedactedValue) return JSON.stringify(redactSecrets(value.text));
+  return JSON.stringify(redactDeep(value)) ?? String(value);
+}
+
+function redactDeep(value: unknown): unknown {
+  if (typeof value === "string") return redactSecrets(value);
+  if (Array.isArray(value)) return value.map(redactDeep);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)]));
+  return value;
+}
+
+/**
+ * `text` with URL passwords masked, wherever they are: the userinfo password of any `scheme://user:password@` (to the
+ * last "@" of the text, since a password may hold an unencoded "@"; masking too much is harmless), and the value of a
+ * `password=` query parameter (libpq and pg read `?password=` as the password).
+ */
+export function redactSecrets(text: string): string {
+  // The placeholders of example URLs ("user:password@host" in a message's `expected`) stay as they are.
+  const mask = (whole: string, kept: string, secret: string) => (PLACEHOLDERS.includes(secret) ? whole : `${kept}***`);
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^]*)(?=@)/gi, mask)
+    .replace(/([?&]password=)([^&#\s"]*)/gi, mask);
+}
+
+const PLACEHOLDERS = ["password", "***", "<password>", "PASSWORD"];
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

@@ -12,6 +12,8 @@ import { tablePolicies } from "./sql";
 import { ServerReadiness } from "./providers/readiness";
 import { Hypertable } from "./providers/hypertable";
 import { TimescalePolicy } from "./providers/policy";
+import { CandleAggregate, CandlePolicyResource, candlePolicies } from "./providers/candles";
+import { modelCandles, type CandleSpec } from "./candles";
 import { applyTransform, type Transform } from "../transform";
 import { databaseUrl } from "./url";
 import { monitoringPrivileges } from "./monitoring";
@@ -164,6 +166,9 @@ export class DatabaseStage extends pulumi.ComponentResource {
   public readonly provider: postgresql.Provider;
   public readonly hypertables: Readonly<Record<string, Hypertable>>;
   public readonly policies: readonly TimescalePolicy[];
+  /** The candle aggregates (`<table>_candles_<interval>`, candles.ts), by name. */
+  public readonly candles: Readonly<Record<string, CandleAggregate>>;
+  public readonly candlePolicies: readonly CandlePolicyResource[];
   public readonly schemaName: pulumi.Output<string>;
   public readonly writerRole: pulumi.Output<string>;
   /** Secret. */
@@ -197,8 +202,11 @@ export class DatabaseStage extends pulumi.ComponentResource {
     const { hypertables, policies } = this.tablesAndPolicies(name, plan, connection, [extension, schema]);
     this.hypertables = hypertables;
     this.policies = policies;
+    const candles = this.candleAggregates(name, plan, connection, hypertables);
+    this.candles = candles.aggregates;
+    this.candlePolicies = candles.policies;
     const step: StepContext = { name, args, plan, pg, connection, schema };
-    const roles = this.rolesAndGrants(step, Object.values(hypertables));
+    const roles = this.rolesAndGrants(step, [...Object.values(hypertables), ...Object.values(candles.aggregates)]);
 
     this.writerRole = roles.writer.name;
     this.readerRole = roles.reader.name;
@@ -356,17 +364,51 @@ export class DatabaseStage extends pulumi.ComponentResource {
   }
 
   /**
+   * 4b. Candles (candles.ts): per ticker table its continuous aggregates, finest first, each after the table (or the
+   * finer aggregate) it reads, and its refresh and retention policies after it.
+   */
+  private candleAggregates(name: string, plan: StagePlan, connection: ConnectionArgs, hypertables: Readonly<Record<string, Hypertable>>) {
+    const aggregates: Record<string, CandleAggregate> = {};
+    const policies: CandlePolicyResource[] = [];
+    for (const spec of plan.candles) {
+      const source = aggregates[spec.source] ?? hypertables[spec.table];
+      const aggregate = new CandleAggregate(
+        `${name}-candles-${spec.name}`,
+        {
+          ...connection,
+          schema: plan.schema,
+          candles: { name: spec.name, interval: spec.interval, query: spec.query, definitionHash: spec.definitionHash },
+          destroyDropsTables: plan.dropTables,
+        },
+        { parent: this, dependsOn: [source] },
+      );
+      aggregates[spec.name] = aggregate;
+      for (const policy of candlePolicies(spec)) {
+        policies.push(
+          new CandlePolicyResource(`${name}-${policy.kind}-${spec.name}`, { ...connection, schema: plan.schema, candles: spec.name, policy }, { parent: this, dependsOn: [aggregate] }),
+        );
+      }
+    }
+    return { aggregates, policies };
+  }
+
+  /**
    * 5. The seed's grants to the superuser, the writer and reader roles with generated passwords (handed to the server
    * as SCRAM-SHA-256 verifiers), their grants after the tables they cover, and default privileges for tables added
    * later.
    */
-  private rolesAndGrants({ name, args, plan, pg, connection, schema }: StepContext, hypertables: Hypertable[]) {
+  private rolesAndGrants({ name, args, plan, pg, connection, schema }: StepContext, hypertables: pulumi.Resource[]) {
     const database = this.readiness.database;
     const covered = [schema, ...hypertables];
     const tableNames = plan.tables.map((t) => t.name);
+    // The reader also selects the candles (a view's name in a table grant: the provider GRANTs it, and its read-back,
+    // which lists relkind 'r' only, leaves it alone, so a second up converges; postgresql/resource_postgresql_grant.go
+    // readRolePrivileges, cyrilgdn/terraform-provider-postgresql ff936b9). Candles added later get SELECT through the
+    // reader's default privileges on tables, which cover views.
+    const readerObjects = [...tableNames, ...plan.candles.map((c) => c.name)];
     const sequences = plan.tables.flatMap(sequenceNames);
     const chains = new PrivilegeChains();
-    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[]) =>
+    const grant = (suffix: string, role: pulumi.Input<string>, objectType: "schema" | "table" | "sequence", privileges: readonly string[], tables = tableNames) =>
       chains.add(objectType, (after) =>
         new postgresql.Grant(
           `${name}-${suffix}`,
@@ -376,7 +418,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
             schema: plan.schema,
             objectType,
             privileges: [...privileges],
-            objects: objectType === "table" ? tableNames : objectType === "sequence" ? sequences : undefined,
+            objects: objectType === "table" ? tables : objectType === "sequence" ? sequences : undefined,
             withGrantOption: false,
           },
           { ...pg, dependsOn: [...covered, ...after] },
@@ -441,7 +483,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
     grant("writer-tables", writer.name, "table", PRIVILEGES.writer.table);
     grant("writer-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
     grant("reader-schema", reader.name, "schema", PRIVILEGES.reader.schema);
-    grant("reader-tables", reader.name, "table", PRIVILEGES.reader.table);
+    grant("reader-tables", reader.name, "table", PRIVILEGES.reader.table, readerObjects);
     // Tables (and their sequences) added to the model later get the same privileges when the superuser creates them.
     defaults("writer-default-tables", writer.name, "table", PRIVILEGES.writer.table);
     defaults("writer-default-sequences", writer.name, "sequence", PRIVILEGES.writer.sequence);
@@ -484,6 +526,8 @@ interface StepContext {
 interface StagePlan {
   readonly schema: string;
   readonly tables: readonly TableSpec[];
+  /** The tables' candle aggregates, finest first per table. */
+  readonly candles: readonly CandleSpec[];
   readonly writerRole: string;
   readonly readerRole: string;
   readonly superuser: pulumi.Input<string>;
@@ -512,13 +556,15 @@ function stagePlan(check: ArgumentChecks, args: DatabaseStageArgs): StagePlan {
     if (role === superuser) check.fail(arg, role, "a role other than the superuser, which owns the tables");
   }
   const tables = args.tables ?? CRYPTO_SCOUT_TABLES;
+  let candles: CandleSpec[] = [];
   try {
     validateModel(tables);
+    candles = modelCandles(schema, tables);
   } catch (e) {
     check.invalid("tables", (e as Error).message);
   }
   if (args.connectsAs !== undefined && args.connectsAs !== "superuser" && args.connectsAs !== "owner") check.fail("connectsAs", args.connectsAs, "superuser or owner");
-  return { schema, tables, writerRole, readerRole, superuser, database: args.database ?? "crypto_scout", dropTables: args.destroyDropsTables ?? false, owner: args.connectsAs === "owner" };
+  return { schema, tables, candles, writerRole, readerRole, superuser, database: args.database ?? "crypto_scout", dropTables: args.destroyDropsTables ?? false, owner: args.connectsAs === "owner" };
 }
 
 /** The provider's TLS inputs; none at all without TLS settings beyond "disable", so local stacks keep their inputs. */

@@ -63,14 +63,49 @@ export interface TableSpec {
    * @default "numeric"
    */
   readonly storage?: TableStorage;
+  /**
+   * Opt-in for a retention change that drops chunks which exist now: the retention it allows, the same interval as
+   * `retention`. Bound to that one value, so it is never a standing permission: a later change of `retention` is
+   * refused again (and this field must then name the new value, or go). The policy provider refuses such a change
+   * at preview without it (providers/live.ts `retentionDrop`).
+   * @example "30 days"
+   */
+  readonly allowRetentionDrop?: string;
+  /**
+   * OHLC candles of `last_price` per interval: continuous aggregates `<table>_candles_1m|_1h|_1d`
+   * (components/database/candles.ts, docs/candles.md). An object: every interval it does not set to `false` is built,
+   * with the settings it gives and the defaults for the rest. `false` or absent: no candles.
+   * @default undefined (the ticker tables: `{}`, all three intervals with their defaults)
+   * @example { "1m": { retention: "365 days" }, "1d": false }
+   */
+  readonly candles?: CandlesConfig | false;
 }
+
+/** The candle intervals, finest first: each is built on the finest configured one below it (or on the table). */
+export const CANDLE_INTERVALS = ["1m", "1h", "1d"] as const;
+export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+
+/** The settings of one candle interval a stack may give (`tables.<table>.candles.<interval>`). */
+export interface CandleSettings {
+  /** How far back each refresh looks (the refresh policy's start_offset), interval syntax. */
+  readonly refreshWindow?: string;
+  /** How often the refresh policy runs (its schedule_interval), interval syntax. */
+  readonly refreshEvery?: string;
+  /** Drop candles older than this (a retention policy on the aggregate), interval syntax, or `forever`. */
+  readonly retention?: string;
+}
+
+/** Per interval: its settings, or `false` for none. */
+export type CandlesConfig = Readonly<Partial<Record<CandleInterval, CandleSettings | false>>>;
+
+export const CANDLE_FIELDS = ["refreshWindow", "refreshEvery", "retention"] as const;
 
 /** The storage choices of a table (`tables.<table>.storage`). */
 export const TABLE_STORAGES = ["numeric", "scaled"] as const;
 export type TableStorage = (typeof TABLE_STORAGES)[number];
 
 /** What the hypertable resource manages: the table without its policies (each policy is its own resource). */
-export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex">;
+export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "reorderIndex" | "allowRetentionDrop" | "candles">;
 
 /**
  * The table without its policy settings, so a changed window updates only that policy's resource. `storage` is kept
@@ -78,7 +113,7 @@ export type HypertableSpec = Omit<TableSpec, "compressAfter" | "retention" | "re
  */
 export function hypertableSpec(t: TableSpec): HypertableSpec {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { compressAfter, retention, reorderIndex, storage, ...rest } = t;
+  const { compressAfter, retention, reorderIndex, storage, allowRetentionDrop, candles, ...rest } = t;
   return storage === "scaled" ? { ...rest, storage } : rest;
 }
 
@@ -88,10 +123,12 @@ export interface TableOverride {
   readonly compressAfter?: string;
   readonly retention?: string;
   readonly storage?: TableStorage;
+  readonly allowRetentionDrop?: string;
+  readonly candles?: CandlesConfig | false;
 }
 export type TableOverrides = Readonly<Record<string, TableOverride>>;
 
-export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage"] as const;
+export const OVERRIDE_FIELDS = ["chunkInterval", "compressAfter", "retention", "storage", "allowRetentionDrop", "candles"] as const;
 
 export const INTERVAL_SYNTAX = 'an interval such as "90 days", "1 day", "12 hours" or "2 weeks" (a whole number and one of minutes, hours, days, weeks)';
 
@@ -213,8 +250,9 @@ export const CRYPTO_SCOUT_TABLES: readonly TableSpec[] = deepFreeze([
     segmentBy: ["name"],
     retention: "730 days",
   }),
-  timeSeriesTable({ name: "bybit_spot_tickers_btc_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }),
-  timeSeriesTable({ name: "bybit_spot_tickers_eth_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }),
+  // Candles at 1m, 1h and 1d with their defaults (components/database/candles.ts).
+  { ...timeSeriesTable({ name: "bybit_spot_tickers_btc_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }), candles: {} },
+  { ...timeSeriesTable({ name: "bybit_spot_tickers_eth_usdt", timeColumn: "timestamp", columns: tickerColumns, retention: "180 days" }), candles: {} },
   timeSeriesTable({
     name: "bybit_lpl",
     timeColumn: "stake_begin_time",
@@ -307,6 +345,8 @@ export function validateModel(tables: readonly TableSpec[]): void {
     for (const field of ["chunkInterval", "compressAfter", "retention"] as const) {
       if (!parseInterval(t[field])) fail(at(field), t[field], INTERVAL_SYNTAX);
     }
+    const windows = windowProblem(t);
+    if (windows) fail(at(windows.field), t[windows.field], windows.allowed);
     const ownIndexes = new Set<string>();
     for (const idx of t.indexes ?? []) {
       if (!isIdentifier(idx?.name)) fail(at("indexes[].name"), idx?.name, IDENTIFIER_RULE);
@@ -354,10 +394,14 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
     if (typeof override !== "object" || override === null || Array.isArray(override)) {
       throw new ConfigError(tableKey, override, `an object with any of ${OVERRIDE_FIELDS.join(", ")}`);
     }
-    const fields: Record<string, string> = {};
+    const fields: Record<string, string | CandlesConfig | false> = {};
     for (const [field, value] of Object.entries(override as Record<string, unknown>)) {
       if (!(OVERRIDE_FIELDS as readonly string[]).includes(field)) {
         throw new ConfigError(`${tableKey}.${field}`, value, `one of the fields ${OVERRIDE_FIELDS.join(", ")}`);
+      }
+      if (field === "candles") {
+        fields[field] = validateCandlesConfig(`${tableKey}.${field}`, value) as never;
+        continue;
       }
       if (field === "storage") {
         if (!(TABLE_STORAGES as readonly unknown[]).includes(value)) {
@@ -367,18 +411,153 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
         continue;
       }
       const interval = parseInterval(value);
+      if (!interval && field === "allowRetentionDrop") {
+        throw new ConfigError(`${tableKey}.${field}`, value, `the retention it allows to drop existing chunks, the same interval as ${tableKey}.retention (an opt-in bound to one value, never a standing true)`);
+      }
       if (!interval) throw new ConfigError(`${tableKey}.${field}`, value, INTERVAL_SYNTAX);
       fields[field] = interval.text;
     }
-    out[table] = fields;
+    out[table] = fields as TableOverride;
   }
   return out;
+}
+
+/**
+ * Checks the shape of `tables.<table>.candles`: `false`, or an object of interval (`1m`, `1h`, `1d`) to `false` or
+ * `{ refreshWindow?, refreshEvery?, retention? }` (intervals; retention may be `forever`). Returns it with the
+ * intervals in canonical text. How the windows relate is checked with the table (components/database/candles.ts).
+ */
+export function validateCandlesConfig(key: string, raw: unknown): CandlesConfig | false {
+  if (raw === false) return false;
+  const shape = `false, or a map of interval (${CANDLE_INTERVALS.join(", ")}) to false or { ${CANDLE_FIELDS.join(", ")} }`;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(key, raw, shape);
+  const out: Partial<Record<CandleInterval, CandleSettings | false>> = {};
+  for (const [interval, settings] of Object.entries(raw as Record<string, unknown>)) {
+    const at = `${key}.${interval}`;
+    if (!(CANDLE_INTERVALS as readonly string[]).includes(interval)) throw new ConfigError(at, settings, `a key naming one of the candle intervals ${CANDLE_INTERVALS.join(", ")}`);
+    if (settings === false) {
+      out[interval as CandleInterval] = false;
+      continue;
+    }
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new ConfigError(at, settings, `false, or an object with any of ${CANDLE_FIELDS.join(", ")}`);
+    const fields: Record<string, string> = {};
+    for (const [field, value] of Object.entries(settings as Record<string, unknown>)) {
+      if (!(CANDLE_FIELDS as readonly string[]).includes(field)) throw new ConfigError(`${at}.${field}`, value, `one of the fields ${CANDLE_FIELDS.join(", ")}`);
+      if (field === "retention" && value === "forever") {
+        fields[field] = "forever";
+        continue;
+      }
+      const interval = parseInterval(value);
+      if (!interval) throw new ConfigError(`${at}.${field}`, value, field === "retention" ? `${INTERVAL_SYNTAX}, or forever` : INTERVAL_SYNTAX);
+      fields[field] = interval.text;
+    }
+    out[interval as CandleInterval] = fields;
+  }
+  return out;
+}
+
+/** A table's candles with a stack's candle overrides merged in, interval by interval (`false` replaces). */
+function mergeCandles(model: CandlesConfig | false | undefined, override: CandlesConfig | false | undefined): CandlesConfig | false | undefined {
+  if (override === undefined) return model;
+  if (override === false) return false;
+  const out: Partial<Record<CandleInterval, CandleSettings | false>> = { ...(model || {}) };
+  for (const [interval, settings] of Object.entries(override) as [CandleInterval, CandleSettings | false][]) {
+    const base = out[interval];
+    out[interval] = settings === false ? false : { ...(base || {}), ...settings };
+  }
+  return out;
+}
+
+/** The windows of a table, the only fields `windowProblem` reads. */
+export type TableWindows = Pick<TableSpec, "chunkInterval" | "compressAfter" | "retention">;
+
+/**
+ * Window combinations that would drop rows sooner than the stack means, or never let compression keep a chunk:
+ * refused at preview, in the model and in a stack's `tables` overrides. TimescaleDB works in whole chunks: the
+ * compression policy compresses a chunk once its whole range is older than `compressAfter` (sql/policy_internal.sql:
+ * show_chunks(older_than => lag)), and the retention policy drops a chunk once its whole range is older than
+ * `retention` (tsl/src/bgw_policy/job.c policy_retention_execute, src/chunk.c ts_chunk_do_drop_chunks). The retention
+ * job runs once a day (tsl/src/bgw_policy/policies_v2.h DEFAULT_RETENTION_SCHEDULE_INTERVAL), the compression job
+ * every half chunk interval, at most every 12 hours (tsl/src/bgw_policy/compression_api.c, DEFAULT_MAX_SCHEDULE_PERIOD).
+ * - `retention` shorter than `chunkInterval`: the table holds anywhere from `retention` to `retention` + one chunk,
+ *   and every drop removes a chunk's worth of rows at once; a stack that means "keep a day" with weekly chunks
+ *   would swing between one and eight days. Refused; make the chunk no longer than the retention.
+ * - `retention` not longer than `compressAfter`: each chunk is dropped before (or as) it would be compressed, so
+ *   compression never keeps anything and the table holds only uncompressed rows.
+ * - `retention` shorter than `compressAfter` + `chunkInterval`: a chunk is dropped less than one chunk's length after
+ *   it was compressed, and the daily retention job may drop it before the compression job has run on it. Refused for the same reason: the windows say "compress, then keep",
+ *   and this keeps nothing compressed.
+ * Returns the field to name (the retention, unless only `preferred` fields were set by the stack) and what is allowed.
+ */
+export function windowProblem(t: TableWindows, preferred: readonly (keyof TableWindows)[] = ["retention"]): { field: keyof TableWindows; allowed: string } | undefined {
+  const chunk = parseInterval(t.chunkInterval);
+  const compress = parseInterval(t.compressAfter);
+  const retention = parseInterval(t.retention);
+  if (!chunk || !compress || !retention) return undefined;
+  // Name the field the stack set; when it set several, the retention (the window that drops rows).
+  const pick = (...fields: (keyof TableWindows)[]) => fields.find((f) => preferred.includes(f)) ?? fields[0];
+  if (retention.seconds < chunk.seconds) {
+    const field = pick("retention", "chunkInterval");
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention of at least chunkInterval (${chunk.text}): TimescaleDB drops whole chunks, so the table would hold anywhere from ${retention.text} to ${retention.text} plus one chunk; shorten the chunk interval too`
+        : `a chunk interval no longer than retention (${retention.text}): TimescaleDB drops whole chunks, so the table would hold anywhere from ${retention.text} to ${retention.text} plus one chunk`,
+    };
+  }
+  if (retention.seconds <= compress.seconds) {
+    const field = pick("retention", "compressAfter");
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention longer than compressAfter (${compress.text}): otherwise every chunk is dropped before it is compressed`
+        : `a compressAfter shorter than retention (${retention.text}): otherwise every chunk is dropped before it is compressed`,
+    };
+  }
+  if (retention.seconds < compress.seconds + chunk.seconds) {
+    const field = pick("retention", "compressAfter", "chunkInterval");
+    const least = `compressAfter (${compress.text}) plus chunkInterval (${chunk.text})`;
+    return {
+      field,
+      allowed: field === "retention"
+        ? `a retention of at least ${least}: a shorter one drops each chunk less than one chunk after it was compressed, possibly before the compression job ran on it`
+        : `windows where retention (${retention.text}) is at least ${least}: a shorter retention drops each chunk less than one chunk after it was compressed, possibly before the compression job ran on it`,
+    };
+  }
+  return undefined;
 }
 
 /** The model with a stack's `tables` overrides applied (validated first), frozen. */
 export function applyTableOverrides(key: string, raw: unknown, tables: readonly TableSpec[] = CRYPTO_SCOUT_TABLES): readonly TableSpec[] {
   const overrides = validateTableOverrides(key, raw, tables);
-  const result = tables.map((t) => ({ ...t, ...(overrides[t.name] ?? {}) }));
+  const result = tables.map((t): TableSpec => {
+    const override = overrides[t.name] ?? {};
+    const merged = { ...t, ...override };
+    const candles = mergeCandles(t.candles, override.candles);
+    if (candles === undefined) delete (merged as { candles?: unknown }).candles;
+    else merged.candles = candles;
+    return merged;
+  });
+  // The window rules name the key the stack wrote (`tables.<table>.retention`), with the value it wrote there.
+  for (const t of result) {
+    const windows: readonly string[] = ["chunkInterval", "compressAfter", "retention"];
+    const set = Object.keys(overrides[t.name] ?? {}).filter((f) => windows.includes(f)) as (keyof TableWindows)[];
+    const problem = set.length > 0 ? windowProblem(t, set) : undefined;
+    if (problem) throw new ConfigError(`${key}.${t.name}.${problem.field}`, rawField(raw, t.name, problem.field), problem.allowed);
+    // The opt-in names the retention it allows; one left over from an earlier change does not allow this one.
+    if (t.allowRetentionDrop !== undefined && t.allowRetentionDrop !== t.retention) {
+      throw new ConfigError(
+        `${key}.${t.name}.allowRetentionDrop`,
+        rawField(raw, t.name, "allowRetentionDrop"),
+        `the retention being applied, ${t.retention} (${key}.${t.name}.retention): the opt-in allows dropping existing chunks for that one value; set it to ${t.retention} to allow this change, or remove it`,
+      );
+    }
+  }
   validateModel(result);
   return deepFreeze(result);
+}
+
+/** The value the stack wrote for `<table>.<field>` (before canonicalising), for messages. */
+function rawField(raw: unknown, table: string, field: string): unknown {
+  return ((raw as Record<string, Record<string, unknown>>)[table] ?? {})[field];
 }

@@ -169,6 +169,14 @@ function readSql(c: ScaledColumn, source: string): string {
   return c.scale === 0 ? `${source}::${c.viewType}` : `(${source} * ${unitLiteral(c.scale)})::${c.viewType}`;
 }
 
+/**
+ * A stored integer (or an aggregate of stored integers, e.g. `max(x)`) as the column's NUMERIC(p,s), with the view's
+ * own expression: what candles (candles.ts) use to convert once per bucket row.
+ */
+export function scaledValueSql(c: ScaledColumn, expression: string): string {
+  return readSql(c, expression);
+}
+
 /** The rule's and the trigger's expression for a view value (`NEW.x`) as the stored integer. */
 function writeSql(schema: string, table: string, c: ScaledColumn, value: string): string {
   if (c.scale === undefined) return value;

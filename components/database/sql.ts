@@ -16,14 +16,16 @@ export const POLICY_KINDS: readonly PolicyKind[] = ["compression", "retention", 
 /** One TimescaleDB policy of a hypertable. */
 export type PolicySpec =
   | { readonly kind: "compression"; readonly after: string }
-  | { readonly kind: "retention"; readonly after: string }
+  /** `allowDrop`: the stack opted in to dropping chunks that exist now (`tables.<table>.allowRetentionDrop`); absent otherwise. */
+  | { readonly kind: "retention"; readonly after: string; readonly allowDrop?: boolean }
   | { readonly kind: "reorder"; readonly index: string };
 
 /** The three policies every table of the model has: compression, retention, reorder. */
 export function tablePolicies(t: TableSpec): PolicySpec[] {
   return [
     { kind: "compression", after: t.compressAfter },
-    { kind: "retention", after: t.retention },
+    // allowDrop only when set, so existing stacks' policy inputs stay as they were (no diff).
+    { kind: "retention", after: t.retention, ...(t.allowRetentionDrop === t.retention ? { allowDrop: true } : {}) },
     { kind: "reorder", index: t.reorderIndex },
   ];
 }

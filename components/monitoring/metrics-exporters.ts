@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { checkContainerArgs, dockerLabels, dockerName, jsonFileLogging, reachableHost, type ContainerComponentArgs } from "../docker-common";
+import { checkContainerArgs, dockerLabels, dockerName, dockerNames, jsonFileLogging, reachableHost, type ContainerComponentArgs } from "../docker-common";
 import { hostPort } from "../database/url";
 import { engineIgnoreChanges } from "../docker-read-back";
 import { applyTransform, type Transform } from "../transform";
@@ -73,6 +73,12 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
    * @example "/backups/last/crypto_scout-latest.dump"
    */
   readonly backupFile?: string;
+  /**
+   * Export the point-in-time archive's metrics for this replication slot (components/backup/pitr.ts pitrMetrics).
+   * Unset: none.
+   * @example "crypto_scout_pitr"
+   */
+  readonly pitrSlot?: string;
   /**
    * The database size the disk alert measures against, in bytes.
    * @default 200 GiB
@@ -150,7 +156,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
         `${name}-postgres-exporter`,
         {
           ...common,
-          name: `${args.namePrefix}-postgres-exporter`,
+          name: dockerNames(args.namePrefix).postgresExporterContainer,
           image: image("postgres-exporter", POSTGRES_EXPORTER_IMAGE),
           // postgres_exporter v0.20.1 exporter/datasource.go: DATA_SOURCE_URI + _USER + _PASS_FILE (the file's
           // content, trimmed, URL-escaped into the DSN).
@@ -171,7 +177,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
         `${name}-sql-exporter`,
         {
           ...common,
-          name: `${args.namePrefix}-sql-exporter`,
+          name: dockerNames(args.namePrefix).sqlExporterContainer,
           image: image("sql-exporter", SQL_EXPORTER_IMAGE),
           command: [`-config.file=${SQL_EXPORTER_CONFIG}`, `-web.listen-address=:${SQL_EXPORTER_PORT}`],
           // The config holds the DSN with the password: the whole uploads property is secret.
@@ -181,7 +187,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
               { file: `${SQL_EXPORTER_DIR}/timescaledb.collector.yml`, content: timescaledbCollector(), permissions: "0444" },
               {
                 file: `${SQL_EXPORTER_DIR}/crypto_scout.collector.yml`,
-                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema }),
+                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot }),
                 permissions: "0444",
               },
             ]),

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { databaseUrl } from "../database/url";
 import { COLLECTOR_FILE, parseCollector } from "../database/monitoring";
+import { pitrMetrics } from "../backup/pitr";
 
 /** Where the sidecar's files go inside its container; collector_files resolve relative to the config's directory. */
 export const SQL_EXPORTER_DIR = "/etc/sql_exporter";
@@ -44,7 +45,7 @@ export function sqlExporterConfig(target: SqlExporterTarget): string {
 }
 
 /** The stack's collector: backup freshness (when the stack runs backups) and the database size budget. */
-export function stackCollector(opts: { readonly backupFile?: string; readonly databaseSizeBudgetBytes: number; readonly schema: string }): string {
+export function stackCollector(opts: { readonly backupFile?: string; readonly databaseSizeBudgetBytes: number; readonly schema: string; readonly pitrSlot?: string }): string {
   const metrics: object[] = [
     {
       metric_name: "crypto_scout_database_size_budget_bytes",
@@ -72,6 +73,8 @@ export function stackCollector(opts: { readonly backupFile?: string; readonly da
       },
     );
   }
+  // The point-in-time archive's slot, receiver and base backups (components/backup/pitr.ts pitrMetrics).
+  if (opts.pitrSlot !== undefined) metrics.push(...pitrMetrics(opts.pitrSlot));
   return yaml.dump({ collector_name: "crypto_scout", metrics }, { lineWidth: -1 });
 }
 

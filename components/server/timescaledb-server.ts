@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import {
@@ -19,11 +21,24 @@ import { databaseUrl } from "../database/url";
 import { sqlIdentifier } from "../database/model";
 import { cpusRoundTrip, dockerCpus, engineIgnoreChanges, goDuration } from "../docker-read-back";
 import { ArgumentChecks, ipAddress, nonEmpty, port, wholeNumber } from "../args";
+import { SCRAM_SALT_BYTES, scramSha256Verifier } from "../database/scram";
 
 /** PostgreSQL's data directory in the timescale/timescaledb images (PGDATA). */
 export const PGDATA = "/var/lib/postgresql/data";
 /** The port PostgreSQL listens on inside the container. */
 export const CONTAINER_PORT = 5432;
+/**
+ * The server's entrypoint script in this repository: re-syncs the superuser password on a cluster that exists
+ * already, then runs the image's own entrypoint (see the script's header). Uploaded as it is; the drill in
+ * test/server-entrypoint.test.ts runs this same file.
+ */
+export const ENTRYPOINT_SCRIPT_PATH = path.join(__dirname, "crypto-scout-entrypoint.sh");
+/** Where the script goes in the container: on PATH beside the image's docker-entrypoint.sh. */
+export const ENTRYPOINT_FILE = "/usr/local/bin/crypto-scout-entrypoint.sh";
+/** The superuser password's SCRAM-SHA-256 verifier, read by the entrypoint script. */
+export const VERIFIER_FILE = "/run/secrets/postgres-password-verifier";
+/** uid and gid of `postgres` in the Alpine-based image (docker-library/postgres 17/alpine3.23/Dockerfile: "70 is the standard uid/gid"). */
+const POSTGRES_UID = "70";
 
 export interface TimescaleServerArgs extends ContainerComponentArgs {
   /**
@@ -52,11 +67,20 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    */
   readonly superuser?: string;
   /**
-   * The superuser's password. It reaches the container as a file (`POSTGRES_PASSWORD_FILE`), never as an environment
-   * variable, so `docker inspect` does not show it. Pass a secret.
+   * The superuser's password. It reaches the container as a file (`POSTGRES_PASSWORD_FILE`, which initdb uses on an
+   * empty data directory), never as an environment variable, so `docker inspect` does not show it; an existing cluster
+   * gets it as its SCRAM-SHA-256 verifier (see `superuserPasswordSalt`). Pass a secret.
    * @example new random.RandomPassword("pw", { length: 32 }).result
    */
   readonly superuserPassword: pulumi.Input<string>;
+  /**
+   * Salt of the superuser password's SCRAM-SHA-256 verifier: 16 bytes in base64, generated once and kept in state so
+   * the verifier (and so the container) stays the same on every up. The container's entrypoint sets the superuser's
+   * password from that verifier whenever it starts on an existing cluster, so a data directory kept from an earlier
+   * stack (after `pulumi destroy`, or adopted through `dataHostPath`) takes the password this stack generated.
+   * @example new random.RandomBytes("salt", { length: 16 }).base64
+   */
+  readonly superuserPasswordSalt: pulumi.Input<string>;
   /**
    * The container command, `postgres -c key=value ...`, from the tuning module.
    * @example ["postgres", "-c", "shared_preload_libraries=timescaledb", "-c", "max_connections=200"]
@@ -122,6 +146,13 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
    * @example [{ source: backupStorage.source, containerPath: "/backups" }]
    */
   readonly readOnlyMounts?: readonly { readonly source: PersistentStorage["source"]; readonly containerPath: string }[];
+  /**
+   * Configuration files uploaded into the container, readable by the server's user only (uid 70), e.g. the
+   * pg_hba.conf the command line names with `-c hba_file=...`. A change replaces the container (uploads are ForceNew).
+   * @default []
+   * @example [{ file: "/etc/crypto-scout/pg_hba.conf", content: pgHbaConf("crypto_scout_replication") }]
+   */
+  readonly configFiles?: readonly { readonly file: string; readonly content: pulumi.Input<string> }[];
   /** Adjust a child's args before it is created. */
   readonly transform?: {
     readonly image?: Transform<docker.RemoteImageArgs>;
@@ -133,7 +164,8 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
 
 /**
  * The TimescaleDB server: image, network, data volume and the container with its tuning command line, shared memory,
- * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code.
+ * ulimits, limits, health check, graceful stop and log rotation. The seed's compose service `postgres`, as code, plus
+ * an entrypoint that gives a kept cluster the superuser password this stack generated (crypto-scout-entrypoint.sh).
  * Every value reaches the docker provider in the form it reads back (docker-read-back.ts), so an unchanged stack
  * converges; bad arguments are refused with a `pulumi.ResourceError` before anything is created.
  *
@@ -143,6 +175,7 @@ export interface TimescaleServerArgs extends ContainerComponentArgs {
  *   networkName: "crypto-scout",
  *   containerName: "crypto-scout-timescaledb",
  *   superuserPassword: new random.RandomPassword("pw", { length: 32, special: false }).result,
+ *   superuserPasswordSalt: new random.RandomBytes("pw-salt", { length: 16 }).base64,
  *   command: postgresCommand(tunePostgres({ memoryBytes: 8 * 1024 ** 3, cpus: 2, maxConnections: 200, postgresMajor: 17 }).settings),
  *   data: { kind: "volume", name: "crypto-scout-data" },
  *   memoryBytes: 8 * 1024 ** 3,
@@ -175,6 +208,8 @@ export class TimescaleServer extends pulumi.ComponentResource {
     const graceSeconds = args.stopGracePeriodSeconds ?? 300;
     const labels = dockerLabels(args.labels);
     const password = pulumi.secret(args.superuserPassword);
+    // Only the verifier reaches the server's catalog through the entrypoint; it is secret all the same.
+    const verifier = pulumi.secret(pulumi.all([password, args.superuserPasswordSalt]).apply(([pw, salt]) => scramSha256Verifier(pw, salt)));
 
     const image = new docker.RemoteImage(
       ...applyTransform(args.transform?.image, `${name}-image`, { name: args.image, keepLocally: true }, { parent: this }),
@@ -204,6 +239,10 @@ export class TimescaleServer extends pulumi.ComponentResource {
         {
           name: args.containerName,
           image: image.imageId,
+          // The script runs first and execs the image's ENTRYPOINT (docker-entrypoint.sh, postgres:17-alpine
+          // Dockerfile) with the same command, so initdb on an empty PGDATA is the image's as before. The provider
+          // reads Config.Entrypoint back as sent (docker-read-back.ts).
+          entrypoints: [ENTRYPOINT_FILE],
           command: args.command,
           envs: [
             `POSTGRES_DB=${database}`,
@@ -217,9 +256,19 @@ export class TimescaleServer extends pulumi.ComponentResource {
             // source of truth, so the init-time tune is switched off rather than left to be overridden.
             "NO_TS_TUNE=true",
             `PGDATA=${PGDATA}`,
+            // A path, not the verifier: docker inspect shows the environment.
+            `CRYPTO_SCOUT_SUPERUSER_VERIFIER_FILE=${VERIFIER_FILE}`,
             "TZ=UTC",
           ],
-          uploads: [{ file: PASSWORD_FILE, content: password, permissions: "0400", owner: "70", group: "70" }],
+          // Uploaded after create and before start (the provider's resourceDockerContainerCreate copies them in, then
+          // starts the container), so the entrypoint finds them at the first start and at every restart.
+          uploads: [
+            { file: PASSWORD_FILE, content: password, permissions: "0400", owner: POSTGRES_UID, group: POSTGRES_UID },
+            { file: VERIFIER_FILE, content: verifier, permissions: "0400", owner: POSTGRES_UID, group: POSTGRES_UID },
+            // Root's, read-only: the container starts it as root; nobody inside may change it.
+            { file: ENTRYPOINT_FILE, content: entrypointScript(), permissions: "0555", owner: "0", group: "0" },
+            ...(args.configFiles ?? []).map((f) => ({ file: f.file, content: f.content, permissions: "0400", owner: POSTGRES_UID, group: POSTGRES_UID })),
+          ],
           volumes: [{ ...data.source, containerPath: PGDATA }, ...(args.readOnlyMounts ?? []).map((m) => ({ ...m.source, containerPath: m.containerPath, readOnly: true }))],
           networksAdvanced: [{ name: this.network.name, aliases: [...SERVER_ALIASES] }],
           ports: [{ internal: CONTAINER_PORT, external: hostPort, ip: bindAddress, protocol: "tcp" }],
@@ -281,6 +330,11 @@ export class TimescaleServer extends pulumi.ComponentResource {
   }
 }
 
+/** The entrypoint script's text, as the container gets it. */
+export function entrypointScript(): string {
+  return fs.readFileSync(ENTRYPOINT_SCRIPT_PATH, "utf8");
+}
+
 /** The limits a TimescaleDB server needs at the least, and the forms Docker takes them in. */
 function checkServerArgs(check: ArgumentChecks, args: TimescaleServerArgs): void {
   checkContainerArgs(check, args);
@@ -301,4 +355,11 @@ function checkServerArgs(check: ArgumentChecks, args: TimescaleServerArgs): void
     .check("nofileLimit", args.nofileLimit, wholeNumber(1024, 1048576))
     .check("stopGracePeriodSeconds", args.stopGracePeriodSeconds, wholeNumber(0, 86400, "(seconds)"))
     .check("readyTimeoutSeconds", args.readyTimeoutSeconds, wholeNumber(1, 86400, "(seconds)"));
+  // Kept secret in state like the password, so a bad one is described, not shown.
+  const salt = args.superuserPasswordSalt as unknown;
+  const saltRule = `${SCRAM_SALT_BYTES} bytes in base64, e.g. new random.RandomBytes("salt", { length: ${SCRAM_SALT_BYTES} }).base64`;
+  if (salt === undefined || salt === null) check.invalid("superuserPasswordSalt", `required: ${saltRule}`);
+  if (typeof salt === "string" && !(Buffer.from(salt, "base64").length === SCRAM_SALT_BYTES && Buffer.from(salt, "base64").toString("base64") === salt)) {
+    check.invalid("superuserPasswordSalt", `expected ${saltRule} (the value is not shown)`);
+  }
 }

@@ -27,8 +27,15 @@ describe("schema CLI", function () {
     assert.match(out, /^CREATE EXTENSION IF NOT EXISTS timescaledb;$/m);
     assert.match(out, /^CREATE SCHEMA IF NOT EXISTS "crypto_scout";$/m);
     assert.equal(out.match(/^SELECT create_hypertable\(/gm)?.length, 4);
-    assert.equal(out.match(/^SELECT add_(compression|retention|reorder)_policy\(/gm)?.length, 12);
+    assert.equal(out.match(/^SELECT add_(compression|retention|reorder)_policy\(/gm)?.length, 14, "12 of the tables, the 1m candles' retention of both");
     assert.match(out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_btc_usdt"', drop_after => INTERVAL '180 days'/);
+    // Candles: three aggregates per ticker table, created without data, with their policies.
+    assert.equal(out.match(/^CREATE MATERIALIZED VIEW "crypto_scout"\."bybit_spot_tickers_(btc|eth)_usdt_candles_1[mhd]"$/gm)?.length, 6);
+    assert.equal(out.match(/^WITH NO DATA;$/gm)?.length, 6);
+    assert.match(out, /^FROM "crypto_scout"\."bybit_spot_tickers_btc_usdt_candles_1m"$/m);
+    assert.equal(out.match(/^SELECT add_continuous_aggregate_policy\(/gm)?.length, 6);
+    assert.match(out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_eth_usdt_candles_1m"', drop_after => INTERVAL '730 days'/);
+    assert.match(out, /^-- schema crypto_scout: 4 tables, 6 candle aggregates, 20 policies$/m);
   });
 
   it("plan takes --schema, and refuses a stack without a stack file, listing the known ones", async () => {
@@ -64,13 +71,13 @@ describe("schema CLI", function () {
     const first = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, new RegExp(`^applied \\d+ statements to ${escapeRegExp(where)}:\n`));
-    assert.equal(Object.keys(await policyJobs(schema)).length, 12);
+    assert.equal(Object.keys(await policyJobs(schema)).length, 20, "12 of the tables, 8 of the candles");
     // The owner is the URL's user (here not a superuser, as Tiger Cloud's tsdbadmin): nothing names another owner.
     const owners = await query<{ owner: string }>("SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = $1 UNION SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1", [schema]);
     assert.deepEqual(owners.map((o) => o.owner), [t.user]);
     const second = await cli("apply", "--stack", "prod", "--database-url", t.url, "--schema", schema);
     assert.equal(second.code, 0, second.err);
-    assert.equal(second.out, `no changes: ${where} matches the model (4 tables, 12 policies)`);
+    assert.equal(second.out, `no changes: ${where} matches the model (4 tables, 6 candle aggregates, 20 policies)`);
   });
 
   it("dev's scaled ticker tables: plan prints the storage, the view and the policies on the physical table; apply twice, then no changes", async () => {
@@ -79,16 +86,21 @@ describe("schema CLI", function () {
     assert.match(plan.out, /^-- bybit_spot_tickers_btc_usdt: .*; scaled storage in bybit_spot_tickers_btc_usdt_scaled, behind the view bybit_spot_tickers_btc_usdt$/m);
     assert.match(plan.out, /^CREATE OR REPLACE VIEW "crypto_scout"\."bybit_spot_tickers_eth_usdt" AS SELECT$/m);
     assert.match(plan.out, /add_retention_policy\('"crypto_scout"\."bybit_spot_tickers_btc_usdt_scaled"', drop_after => INTERVAL '180 days'/);
+    assert.match(plan.out, /^FROM "crypto_scout"\."bybit_spot_tickers_btc_usdt_scaled"$/m, "the 1m candles aggregate the stored integers");
     assert.equal(plan.out.match(/^SELECT create_hypertable\(/gm)?.length, 4);
     const t = await timescale();
     const schema = freshSchema("clidev");
     const first = await cli("apply", "--stack", "dev", "--database-url", t.url, "--schema", schema);
     assert.equal(first.code, 0, first.err);
     const second = await cli("apply", "--stack", "dev", "--database-url", t.url, "--schema", schema);
-    assert.equal(second.out, `no changes: ${schema} at ${hostPort(t)}/${t.database} matches the model (4 tables, 12 policies)`);
+    assert.equal(second.out, `no changes: ${schema} at ${hostPort(t)}/${t.database} matches the model (4 tables, 6 candle aggregates, 20 policies)`);
     const kinds = await query<{ relname: string; relkind: string }>("SELECT relname, relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = $1 AND relkind IN ('r', 'v') ORDER BY relname", [schema]);
     assert.deepEqual(kinds.map((k) => `${k.relname}:${k.relkind}`), [
-      "bybit_lpl:r", "bybit_spot_tickers_btc_usdt:v", "bybit_spot_tickers_btc_usdt_scaled:r", "bybit_spot_tickers_eth_usdt:v", "bybit_spot_tickers_eth_usdt_scaled:r", "cmc_fgi:r",
+      "bybit_lpl:r", "bybit_spot_tickers_btc_usdt:v",
+      "bybit_spot_tickers_btc_usdt_candles_1d:v", "bybit_spot_tickers_btc_usdt_candles_1h:v", "bybit_spot_tickers_btc_usdt_candles_1m:v",
+      "bybit_spot_tickers_btc_usdt_scaled:r", "bybit_spot_tickers_eth_usdt:v",
+      "bybit_spot_tickers_eth_usdt_candles_1d:v", "bybit_spot_tickers_eth_usdt_candles_1h:v", "bybit_spot_tickers_eth_usdt_candles_1m:v",
+      "bybit_spot_tickers_eth_usdt_scaled:r", "cmc_fgi:r",
     ]);
   });
 

@@ -6,11 +6,13 @@ import {
   applyTableOverrides,
   canonicalType,
   CRYPTO_SCOUT_TABLES,
+  hypertableSpec,
   parseInterval,
   sequenceNames,
   timeSeriesTable,
   validateModel,
   validateTableOverrides,
+  windowProblem,
   type TableSpec,
 } from "../../components/database/model";
 
@@ -129,6 +131,71 @@ describe("database model: per-stack overrides", () => {
       throwsOneLine(() => applyTableOverrides("tables", raw), message);
     });
   }
+});
+
+describe("database model: window combinations that drop rows early or never keep a chunk compressed", () => {
+  const refused: Array<[string, unknown, RegExp]> = [
+    [
+      "a retention of one minute (the next job run would drop the history)",
+      { bybit_spot_tickers_btc_usdt: { retention: "1 minute" } },
+      /^Invalid config 'tables\.bybit_spot_tickers_btc_usdt\.retention': got "1 minute"; expected a retention of at least chunkInterval \(1 day\): TimescaleDB drops whole chunks/,
+    ],
+    [
+      "a retention shorter than one chunk, with the chunk set too",
+      { cmc_fgi: { chunkInterval: "2 weeks", retention: "10 days" } },
+      /^Invalid config 'tables\.cmc_fgi\.retention': got "10 days"; expected a retention of at least chunkInterval \(2 weeks\)/,
+    ],
+    [
+      "a chunk interval longer than the model's retention (only the chunk set: it is the key named)",
+      { bybit_spot_tickers_eth_usdt: { chunkInterval: "200 days" } },
+      /^Invalid config 'tables\.bybit_spot_tickers_eth_usdt\.chunkInterval': got "200 days"; expected a chunk interval no longer than retention \(180 days\)/,
+    ],
+    [
+      "a retention shorter than compressAfter",
+      { cmc_fgi: { retention: "3 days" } },
+      /^Invalid config 'tables\.cmc_fgi\.retention': got "3 days"; expected a retention longer than compressAfter \(7 days\): otherwise every chunk is dropped before it is compressed/,
+    ],
+    [
+      "a retention equal to compressAfter",
+      { cmc_fgi: { retention: "1 week" } },
+      /^Invalid config 'tables\.cmc_fgi\.retention': got "1 week"; expected a retention longer than compressAfter \(7 days\)/,
+    ],
+    [
+      "a compressAfter beyond the model's retention (only compressAfter set: it is the key named)",
+      { bybit_spot_tickers_btc_usdt: { compressAfter: "200 days" } },
+      /^Invalid config 'tables\.bybit_spot_tickers_btc_usdt\.compressAfter': got "200 days"; expected a compressAfter shorter than retention \(180 days\)/,
+    ],
+    [
+      "a retention less than one chunk past compressAfter",
+      { bybit_lpl: { chunkInterval: "7 days", compressAfter: "7 days", retention: "10 days" } },
+      /^Invalid config 'tables\.bybit_lpl\.retention': got "10 days"; expected a retention of at least compressAfter \(7 days\) plus chunkInterval \(7 days\)/,
+    ],
+  ];
+  for (const [what, raw, message] of refused) {
+    it(`refuses ${what}`, () => throwsOneLine(() => applyTableOverrides("tables", raw), message));
+  }
+
+  it("accepts the edges: retention of exactly compressAfter plus one chunk, and one chunk of retention without compression pressure", () => {
+    const t = applyTableOverrides("tables", {
+      bybit_lpl: { chunkInterval: "7 days", compressAfter: "7 days", retention: "14 days" },
+      cmc_fgi: { chunkInterval: "1 hour", compressAfter: "1 hour", retention: "2 hours" },
+    });
+    assert.deepEqual([t[3].chunkInterval, t[3].compressAfter, t[3].retention], ["7 days", "7 days", "14 days"]);
+    assert.equal(t[0].retention, "2 hours");
+  });
+
+  it("allowRetentionDrop names the one retention it allows: never true, never a leftover from another value", () => {
+    throwsOneLine(() => applyTableOverrides("tables", { cmc_fgi: { retention: "30 days", allowRetentionDrop: true } }), /^Invalid config 'tables\.cmc_fgi\.allowRetentionDrop': got true; expected the retention it allows to drop existing chunks, the same interval as tables\.cmc_fgi\.retention/);
+    throwsOneLine(() => applyTableOverrides("tables", { cmc_fgi: { retention: "60 days", allowRetentionDrop: "30 days" } }), /^Invalid config 'tables\.cmc_fgi\.allowRetentionDrop': got "30 days"; expected the retention being applied, 60 days \(tables\.cmc_fgi\.retention\)/);
+    const [t] = applyTableOverrides("tables", { cmc_fgi: { retention: "30 days", allowRetentionDrop: "30 day" } });
+    assert.equal(t.allowRetentionDrop, "30 days");
+    assert.equal("allowRetentionDrop" in hypertableSpec(t), false, "the hypertable resource's inputs do not change");
+  });
+
+  it("holds for the model itself (validateModel names the model's field)", () => {
+    throwsOneLine(() => validateModel([{ ...byName("cmc_fgi"), retention: "2 days" }]), /^Invalid table model 'cmc_fgi\.retention': got "2 days"; expected a retention longer than compressAfter/);
+    for (const t of CRYPTO_SCOUT_TABLES) assert.equal(windowProblem(t), undefined, t.name);
+  });
 });
 
 describe("database model: bad model input", () => {

@@ -19,6 +19,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client, escapeIdentifier as id, escapeLiteral } from "pg";
 import { scramSha256Verifier } from "../../components/database/scram";
+import { PITR_PGPASS_FILE } from "../../components/backup/pitr";
 import { pg15Missing, startPg15, type Pg15 } from "../support/pg15";
 import { loadSerializedProvider, plain, runProgram, unwrapSecretInput, type ProgramRun } from "../support/program";
 import { inTransaction, providerCreateRoleStatements, providerReadRolePassword, providerSetPasswordStatement, type RecordedRoleInputs } from "../support/postgresql-role";
@@ -32,6 +33,13 @@ const OWNER = { user: "tsdbadmin", password: "Owner0pw0for0the0external0stack" }
 const CONF = ["shared_preload_libraries = 'pg_stat_statements'", "log_statement = 'all'", "log_min_duration_statement = 0"];
 
 /** The local stack's generated role passwords, by role resource, where users get them: outputs and exporter files. */
+function pitrPassword(run: ProgramRun): string {
+  const sidecar = run.one("docker:index/container:Container", "pitr-container");
+  const files = unwrapSecretInput(sidecar.inputs.uploads) as Array<{ file: string; content: string }>;
+  const line = files.find((f) => f.file === PITR_PGPASS_FILE)!.content.trim();
+  return line.split(":").slice(4).join(":");
+}
+
 function generatedPasswords(run: ProgramRun): Record<string, string> {
   const exporter = run.one("docker:index/container:Container", "metrics-postgres-exporter");
   const files = unwrapSecretInput(exporter.inputs.uploads) as Array<{ file: string; content: string }>;
@@ -40,6 +48,8 @@ function generatedPasswords(run: ProgramRun): Record<string, string> {
     "crypto-scout-reader": String(run.outputs.readerPassword),
     // The exporters' password file, as postgres_exporter reads it.
     "crypto-scout-monitoring": files.find((f) => f.file === "/run/secrets/monitoring-password")!.content,
+    // The PITR sidecar's password file (a pgpass line: host:port:database:user:password).
+    "pitr-replication-role": pitrPassword(run),
   };
 }
 
@@ -117,7 +127,7 @@ describe("role passwords on PostgreSQL 15: only verifiers reach the server", fun
 
   it("local mode: the writer, reader and monitoring roles as the postgresql provider creates them; its read-back converges; they log in", async () => {
     const roles = local.ofType(ROLE);
-    assert.deepEqual(roles.map((r) => r.name), ["crypto-scout-writer", "crypto-scout-reader", "crypto-scout-monitoring"]);
+    assert.deepEqual(roles.map((r) => r.name).sort(), ["crypto-scout-monitoring", "crypto-scout-reader", "crypto-scout-writer", "pitr-replication-role"]);
     const passwords = generatedPasswords(local);
     for (const r of roles) {
       const inputs = plain(r.inputs) as RecordedRoleInputs & { password: string };
@@ -135,7 +145,7 @@ describe("role passwords on PostgreSQL 15: only verifiers reach the server", fun
   });
 
   it("neither pg_stat_statements (read by the monitoring role) nor the server log holds any generated password", async () => {
-    assert.equal(generated.size, 5, "writer and reader of both modes, and the monitoring role");
+    assert.equal(generated.size, 6, "writer and reader of both modes, the monitoring and the replication role");
     const monitor = "crypto_scout_monitor";
     const statements = await connect(monitor, generated.get("crypto-scout-monitoring")!, async (c) => (await c.query<{ query: string }>("SELECT query FROM pg_stat_statements")).rows.map((r) => r.query));
     const log = fs.readFileSync(path.join(pg.dir, "server.log"), "utf8");

@@ -1,8 +1,9 @@
 /**
- * End-to-end on a real engine: the program deployed, used, changed, backed up, restored and destroyed, through Pulumi's
- * Automation API the way a user drives the CLI. Started by `npm run test:e2e` (run.ts), which skips with one line when
- * the `pulumi` CLI or a container engine is missing. The steps share one throwaway stack and run in order; the after
- * hook always cleans up (destroy, leftover containers, network and volumes, the stack, the temporary directories).
+ * End-to-end on a real engine: the program deployed, used, changed, backed up, restored, destroyed and brought back on
+ * its retained data volume, through Pulumi's Automation API the way a user drives the CLI. Started by `npm run test:e2e`
+ * (run.ts), which skips with one line when the `pulumi` CLI or a container engine is missing. The steps share one
+ * throwaway stack and run in order; the after hook always cleans up (destroy, leftover containers, network and volumes,
+ * the stack, the temporary directories).
  *
  * Isolation:
  * - State lives in a temporary file backend: PULUMI_BACKEND_URL wins over Pulumi.yaml's `backend.url: file://~`
@@ -456,6 +457,30 @@ describe(`crypto-scout-db end to end on ${ENGINE}`, function () {
     }
     assert.equal(await exists(["volume", "inspect", names.dataVolume]), true, `data volume ${names.dataVolume} is retained`);
     assert.equal(await exists(["volume", "inspect", output("backupLocation")]), true, `backup volume ${output("backupLocation")} is retained`);
+  });
+
+  it("10. up again on the retained data volume: a new superuser password, set before the server starts; step 3's rows are there", async function () {
+    const oldPassword = output("superuserPassword");
+    e2e().destroyed = false; // from here on the after hook must destroy again
+    const result = await withDeadline(bound("step 10: pulumi up on the retained volume", LIMIT.up), (signal) => theStack().up({ onOutput: toStdout, onError: toStderr, signal }));
+    assert.equal(result.summary.result, "succeeded", "the database stage's readiness check passed with the new password");
+    e2e().outputs = result.outputs;
+    assert.notEqual(output("superuserPassword"), oldPassword, "destroy dropped the generated password; up generated a new one");
+    await withClient({ connectionString: output("connectionUrl") }, async (client) => {
+      for (const table of TABLES) {
+        const key = e2e().inserted.get(table.name) ?? assert.fail(`step 3 inserted into ${table.name}`);
+        const keyColumns = table.primaryKey.map(escapeIdentifier).join(", ");
+        const placeholders = table.primaryKey.map((_, i) => `$${i + 1}`).join(", ");
+        const res = await client.query(`SELECT 1 FROM ${qualified(table.name)} WHERE (${keyColumns}) = (${placeholders})`, key);
+        assert.equal(res.rowCount, 1, `step 3's row in ${table.name} survived destroy + up`);
+      }
+    });
+    // components/server/crypto-scout-entrypoint.sh says so in the container log, which holds neither password.
+    const logs = await exec(ENGINE, ["logs", output("containerName")], bound("step 10: the server's container log", LIMIT.engine));
+    const text = `${logs.stdout}${logs.stderr}`;
+    assert.match(text, new RegExp(`crypto-scout-entrypoint: superuser ${output("superuser")} password set`));
+    for (const pw of [oldPassword, output("superuserPassword")]) assert.ok(!text.includes(pw), "the container log holds a superuser password");
+    log(`up on the retained volume: ${JSON.stringify(result.summary.resourceChanges)}; the entrypoint set the new superuser password`);
   });
 });
 

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { recordEngineStart } from "./engine-starts";
 
 export const PG15_BIN = "/usr/lib/postgresql/15/bin";
 
@@ -46,6 +47,7 @@ export async function startPg15(options: {
 }): Promise<Pg15> {
   const asPostgres: { uid?: number; gid?: number } =
     process.getuid?.() === 0 ? { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) } : {};
+  const began = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg15-test-"));
   fs.chmodSync(dir, 0o755);
   const pgdata = path.join(dir, "data");
@@ -84,6 +86,7 @@ export async function startPg15(options: {
     fs.appendFileSync(path.join(pgdata, "postgresql.conf"), `\n${conf.join("\n")}\n`);
     run("pg_ctl", ["-D", pgdata, "-l", path.join(dir, "server.log"), "-w", "-t", "15", "start"]);
     started = true;
+    recordEngineStart("pg15", Date.now() - began);
     return pg;
   } catch (e) {
     pg.stop();

@@ -29,7 +29,15 @@ export interface ProgramError extends Error {
   registered: RecordedResource[];
 }
 
+// Internal to @pulumi/pulumi (not in its .d.ts), what disconnect() awaits before the language host exits.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
 const INDEX = path.resolve(__dirname, "..", "..", "index.ts");
+
+/** What a `random.RandomBytes` named `name` holds under these mocks: deterministic, distinct per resource. */
+export function generatedBytes(name: string, length: number): Buffer {
+  return createHash("sha256").update(`generated-${name}`).digest().subarray(0, length);
+}
 
 /** Values the docker provider computes on create, so outputs that feed other resources are known under mocks. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -39,8 +47,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `generated-${name}`, bcryptHash: "x" };
     case "random:index/randomBytes:RandomBytes": {
-      // Fixed per name (so tests can recompute what depends on it), `length` bytes as the provider gives them.
-      const bytes = createHash("sha512").update(name).digest().subarray(0, Number(inputs.length));
+      const bytes = generatedBytes(name, Number(inputs.length));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
     default:
@@ -93,6 +100,7 @@ export async function recordProgram<T>(
     preview,
   );
   let result: T | undefined;
+  const restoreStacks = plainStackTraces();
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((t) => {
@@ -102,12 +110,14 @@ export async function recordProgram<T>(
       result = program();
       return {};
     });
+    await settled(resources);
   } catch (e) {
     // What a failed preview had registered by the time it failed: for a config error, nothing.
     (e as ProgramError).registered = resources.slice();
     throw e;
+  } finally {
+    restoreStacks();
   }
-  await settled(resources);
   return {
     resources,
     result: result as T,
@@ -122,13 +132,36 @@ export async function recordProgram<T>(
   };
 }
 
-/** Registrations that nothing awaits still finish: wait until the count stops growing. */
+/**
+ * Registrations that nothing awaits still finish, as the language host lets them (the CLI's program exits only when
+ * its RPCs are done: @pulumi/pulumi runtime/settings.js waitForRPCs, which disconnect() awaits; every registration
+ * holds an rpcKeepAlive while it runs): wait for the RPC queue to drain, then for one turn of the event loop, until no
+ * new registration appeared (an apply that creates a resource runs after the RPC whose output it reads).
+ */
 async function settled(resources: unknown[]): Promise<void> {
   let seen = -1;
   while (seen !== resources.length) {
     seen = resources.length;
-    await new Promise((r) => setTimeout(r, 25));
+    await waitForRPCs();
+    await new Promise((r) => setImmediate(r));
   }
+}
+
+/**
+ * Pulumi takes a stack trace for every promise it makes (@pulumi/pulumi runtime/debuggable.js debuggablePromise keeps
+ * `new Error().stack` to name leaked promises at exit) and every resource (resource.js Resource.callsites, its source
+ * position, which the mocks do not record). Under ts-node each trace goes through source-map-support's
+ * prepareStackTrace frame by frame, which was half of a program run (1.1 s against 0.67 s with V8's own format). So
+ * while a program runs, traces use V8's format: the same frames, with the transpiled line numbers (which ts-node's
+ * transpile-only output keeps close to the source's). TEST_MAPPED_STACKS=1 keeps ts-node's mapping, for debugging.
+ */
+function plainStackTraces(): () => void {
+  if (process.env.TEST_MAPPED_STACKS === "1") return () => undefined;
+  const mapped = Error.prepareStackTrace;
+  (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  return () => {
+    Error.prepareStackTrace = mapped;
+  };
 }
 
 /**
@@ -150,7 +183,12 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   for (const [key, value] of Object.entries(exports)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value;
   }
-  await settled(recording.resources);
+  const restoreStacks = plainStackTraces();
+  try {
+    await settled(recording.resources);
+  } finally {
+    restoreStacks();
+  }
   return { ...recording, outputs, exports };
 }
 

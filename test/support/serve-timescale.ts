@@ -23,6 +23,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { escapeIdentifier, escapeLiteral } from "pg";
 import { databaseUrl } from "../../components/database/url";
+import { pgliteSnapshot } from "./pglite-snapshot";
 
 export interface ServeOptions {
   readonly host?: string;
@@ -44,6 +45,13 @@ export interface ServedTimescale {
   readonly password: string;
   /** `postgresql://user:password@host:port/database`, for TIMESCALE_URL. */
   readonly url: string;
+  /**
+   * Puts the shared session back as it was after start, for the next test file: closes every connection still open or
+   * queued (a test that timed out may have left one, and an open connection holds PGlite for itself), rolls back an
+   * open transaction and runs DISCARD ALL (settings, SET ROLE, prepared statements, temporary tables, advisory locks),
+   * then takes the login role again. Same host and port afterwards.
+   */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,15 +70,20 @@ export async function serveTimescale(options: ServeOptions = {}): Promise<Served
   const user = options.user ?? "tsdbadmin";
   const password = options.password ?? "pw";
   const db = await openDatabase(database, user, !!options.superuser, options.dataDir, options.log ?? (() => undefined));
-  const { PGLiteSocketServer } = require("@electric-sql/pglite-socket");
-  const server = new PGLiteSocketServer({ db, port: options.port ?? 25432, host, connectionQueueTimeout: 30_000 });
+  const { PGLiteSocketServer } = require("@electric-sql/pglite-socket") as typeof import("@electric-sql/pglite-socket");
+  const listen = async (port: number) => {
+    const s = new PGLiteSocketServer({ db: db as never, port, host, connectionQueueTimeout: 30_000 });
+    await s.start();
+    return s;
+  };
+  let server: Awaited<ReturnType<typeof listen>>;
   try {
-    await server.start();
+    server = await listen(options.port ?? 25432);
   } catch (e) {
     await db.close();
     throw e;
   }
-  const port = (server as { server: { address(): { port: number } } }).server.address().port;
+  const port = (server as unknown as { server: { address(): { port: number } } }).server.address().port;
   const url = databaseUrl({ host, port, database, user, password });
   return {
     host,
@@ -79,11 +92,26 @@ export async function serveTimescale(options: ServeOptions = {}): Promise<Served
     user,
     password,
     url,
+    async reset() {
+      // stop() ends the queued connections and detaches the active one, which releases PGlite's exclusive lock
+      // (pglite-socket's PGLiteSocketHandler holds db.runExclusive for as long as a connection is attached).
+      await server.stop();
+      server = await listen(port);
+      await db.exec("ROLLBACK");
+      // DISCARD ALL may not run in a transaction block, and a multi-statement exec is one.
+      await db.exec("DISCARD ALL");
+      await db.exec(sessionDefaults(user));
+    },
     async stop() {
       await server.stop();
       await db.close();
     },
   };
+}
+
+/** The shared session's role and search path, as every connection starts with them. */
+function sessionDefaults(user: string): string {
+  return `SET SESSION AUTHORIZATION ${escapeIdentifier(user)}; SET search_path TO "$user", public`;
 }
 
 /**
@@ -102,24 +130,35 @@ async function openDatabase(database: string, user: string, superuser: boolean, 
   const existing = dataDir !== undefined && fs.existsSync(path.join(dataDir, "PG_VERSION"));
   let loadDataDir: Blob | undefined;
   if (!existing) {
-    log(`initialising ${dataDir ?? "an in-memory data directory"}`);
-    const boot: Db = await PGlite.create({ dataDir, extensions });
-    await boot.exec("CREATE EXTENSION IF NOT EXISTS timescaledb");
+    const steps = ["CREATE EXTENSION IF NOT EXISTS timescaledb"];
     const attributes = superuser ? "SUPERUSER" : "CREATEROLE CREATEDB";
-    if (user !== "postgres") await boot.exec(`CREATE ROLE ${escapeIdentifier(user)} LOGIN ${attributes}`);
-    if (database !== "template1" && database !== "postgres") {
-      await boot.exec(`CREATE DATABASE ${escapeIdentifier(database)} OWNER ${escapeIdentifier(user)}`);
+    if (user !== "postgres") steps.push(`CREATE ROLE ${escapeIdentifier(user)} LOGIN ${attributes}`);
+    if (database !== "template1" && database !== "postgres") steps.push(`CREATE DATABASE ${escapeIdentifier(database)} OWNER ${escapeIdentifier(user)}`);
+    const initialise = async (): Promise<Db> => {
+      log(`initialising ${dataDir ?? "an in-memory data directory"}`);
+      const boot: Db = await PGlite.create({ dataDir, extensions });
+      for (const step of steps) await boot.exec(step);
+      return boot;
+    };
+    if (dataDir) {
+      await (await initialise()).close();
+    } else {
+      // In memory: from PGlite's snapshot of a data directory made by these very steps (./pglite-snapshot.ts), so
+      // initdb and the extension's creation run once, not at every start.
+      loadDataDir = await pgliteSnapshot(`serve-timescale\n${steps.join(";\n")}`, async () => {
+        const boot = await initialise();
+        const blob = await boot.dumpDataDir("none");
+        await boot.close();
+        return blob;
+      });
     }
-    if (!dataDir) loadDataDir = await boot.dumpDataDir("none");
-    await boot.close();
   }
   const db: Db = await PGlite.create({ dataDir, extensions, database, loadDataDir });
   await db.exec(`LOAD 'timescaledb'`);
   await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
   const [role] = (await db.query<{ super: boolean }>(`SELECT rolsuper AS super FROM pg_roles WHERE rolname = ${escapeLiteral(user)} AND rolcanlogin`)).rows;
   if (!role) throw new Error(`no login role ${user} in ${dataDir} (it was initialised for another --user)`);
-  const sessionDefaults = `SET SESSION AUTHORIZATION ${escapeIdentifier(user)}; SET search_path TO "$user", public`;
-  await db.exec(sessionDefaults);
+  await db.exec(sessionDefaults(user));
   const [who] = (await db.query<{ u: string; s: string; d: string; ext: string }>(
     `SELECT current_user AS u, session_user AS s, current_database() AS d, (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ext`,
   )).rows;

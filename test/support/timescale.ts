@@ -1,7 +1,9 @@
 /**
- * A TimescaleDB for the database tests. By default ONE in-process server for the whole mocha run, started lazily by
- * the first test that needs it and stopped by a root `after` hook: PGlite with TimescaleDB (PostgreSQL 17 as
- * WebAssembly) served over TCP by pglite-socket (./serve-timescale.ts), so the real `pg` client path runs. Its
+ * A TimescaleDB for the database tests. By default ONE in-process server per mocha process (each worker of the
+ * parallel run, or the whole run with --jobs 1), started lazily by the first test that needs it: PGlite with
+ * TimescaleDB (PostgreSQL 17 as WebAssembly) served over TCP by pglite-socket (./serve-timescale.ts), so the real `pg`
+ * client path runs. Between test files the root hooks of ./hooks.ts call `endTestFile`: the session is reset and
+ * open connections closed, and on a TIMESCALE_URL server the file's schemas and roles are dropped. Its
  * database and login role are not `postgres` (and differ from serve-timescale's defaults) and the role is not a
  * superuser, so a test that leans on the embedded server's names or rights fails here as it would on a real server.
  * With `TIMESCALE_URL` set, the tests use that server instead and drop the schemas and roles they created at the end,
@@ -21,6 +23,7 @@ import type { Client } from "pg";
 import type { Connection } from "../../components/database/providers/live";
 import { parseDatabaseUrl } from "../../components/database/providers/connection";
 import { ident } from "../../components/database/sql";
+import { recordEngineStart } from "./engine-starts";
 import { serveTimescale } from "./serve-timescale";
 
 export interface TimescaleTarget extends Connection {
@@ -32,6 +35,8 @@ export interface TimescaleTarget extends Connection {
 
 interface Running {
   target: TimescaleTarget;
+  /** Cleans up after a test file and keeps the server for the next one. */
+  release(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,26 +54,40 @@ export function timescale(): Promise<TimescaleTarget> {
 async function start(): Promise<Running> {
   const url = process.env.TIMESCALE_URL;
   if (url) {
-    return { target: { ...parseDatabaseUrl(url, "TIMESCALE_URL"), url, embedded: false }, stop: cleanUpRealServer };
+    return { target: { ...parseDatabaseUrl(url, "TIMESCALE_URL"), url, embedded: false }, release: cleanUpRealServer, stop: cleanUpRealServer };
   }
+  const started = Date.now();
   const served = await serveTimescale({ port: 0, database: "scout_tests", user: "scout_tester", password: `pw-${process.pid}` });
+  recordEngineStart("timescale", Date.now() - started);
   const { host, port, database, user, password } = served;
-  return { target: { host, port, database, user, password, url: served.url, embedded: true }, stop: () => served.stop() };
+  return { target: { host, port, database, user, password, url: served.url, embedded: true }, release: () => served.reset(), stop: () => served.stop() };
 }
 
 async function cleanUpRealServer(): Promise<void> {
   if (createdSchemas.length === 0 && createdRoles.length === 0) return;
   const { escapeIdentifier } = require("pg") as typeof import("pg");
+  const schemas = createdSchemas.splice(0);
+  const roles = createdRoles.splice(0);
   await withDb(async (c) => {
-    for (const s of createdSchemas) await c.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(s)} CASCADE`);
-    for (const r of createdRoles) {
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(s)} CASCADE`);
+    for (const r of roles) {
       await c.query(`DROP OWNED BY ${escapeIdentifier(r)}`).catch(() => undefined);
       await c.query(`DROP ROLE IF EXISTS ${escapeIdentifier(r)}`);
     }
   });
 }
 
-/** Stops the embedded server (or cleans up on a real one). Registered as a root `after` hook below. */
+/**
+ * After a test file, when the process runs more files (a worker of the parallel run): on the embedded server, closes
+ * what the file left open and resets the shared session (`ServedTimescale.reset`); on a TIMESCALE_URL server, drops
+ * the schemas and roles the file made. The server stays up for the next file. Called by ./hooks.ts.
+ */
+export async function endTestFile(): Promise<void> {
+  if (!running) return;
+  await (await running).release();
+}
+
+/** Stops the embedded server (or cleans up on a real one). Called by ./hooks.ts after the last file. */
 export async function stopTimescale(): Promise<void> {
   if (!running) return;
   const r = await running;
@@ -135,15 +154,6 @@ export async function isPglite(): Promise<boolean> {
 /** One query on a fresh client; the rows. */
 export async function query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
   return withDb(async (c) => (await c.query(sql, params)).rows as T[]);
-}
-
-// Root hook: mocha's `after` at module level (this module is loaded while mocha loads the spec files) runs once,
-// after every suite. Outside mocha (nothing registers it) the caller stops the server itself.
-if (typeof after === "function") {
-  after(async function () {
-    this.timeout(30_000);
-    await stopTimescale();
-  });
 }
 
 /** The column lists the crypto-scout collector inserts with, per table (its INSERT statements, verbatim). */

@@ -442,11 +442,114 @@ export async function planLivePolicy(client: Client, schema: string, table: stri
   return planPolicy(schema, hypertable, p, await inspectPolicy(client, schema, hypertable, p.kind));
 }
 
-/** Adds the policy, or changes its setting in place (alter_job) when it differs; returns the statements run. */
+/**
+ * Adds the policy, or changes its setting in place (alter_job) when it differs; returns the statements run. A
+ * retention that would drop chunks which exist now is refused (a RetentionDrop error, nothing changed) unless the
+ * policy carries the stack's opt-in (`allowDrop`).
+ */
 export async function applyPolicy(client: Client, schema: string, table: string, p: PolicySpec): Promise<string[]> {
   const statements = await planLivePolicy(client, schema, table, p);
+  if (statements.length > 0 && p.kind === "retention" && !p.allowDrop) {
+    const drop = await retentionDrop(client, schema, table, p.after);
+    if (drop) throw retentionDropError(drop);
+  }
   await runStatements(client, statements);
   return statements;
+}
+
+/** Chunks that exist now and that a retention would drop but the live one (if any) would not. */
+export interface RetentionDrop {
+  readonly schema: string;
+  /** The model's table (the key the stack writes), and the hypertable the policy is on (`<table>_scaled` for scaled storage). */
+  readonly table: string;
+  readonly hypertable: string;
+  /** The retention being applied, and the live one (none when the table has no retention policy yet). */
+  readonly retention: string;
+  readonly liveRetention?: string;
+  readonly chunks: number;
+  readonly rows: number;
+  /** Whether `rows` is partly TimescaleDB's estimate (approximate_row_count) rather than an exact count. */
+  readonly estimated: boolean;
+  /** The time range the chunks cover, as the server prints it. */
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * What applying retention `after` would drop that exists now: the chunks TimescaleDB's own show_chunks(older_than)
+ * returns for it (the same selection drop_chunks and the retention job make), minus those the live retention would
+ * drop anyway. Undefined when that is nothing (or the table is not a hypertable yet). Rows per chunk come from
+ * approximate_row_count (the catalog's statistics, compressed chunks included: sql/size_utils.sql), which costs no
+ * scan; a chunk whose estimate is 0 (empty, or never analyzed) is counted exactly, which is cheap for the empty ones.
+ */
+export async function retentionDrop(client: Client, schema: string, table: string, after: string): Promise<RetentionDrop | undefined> {
+  const hypertable = await policyHypertable(client, schema, table);
+  if (!(await isHypertable(client, schema, hypertable))) return undefined;
+  const live = await inspectPolicy(client, schema, hypertable, "retention");
+  const rel = qualified(schema, hypertable);
+  const liveText = live?.afterSeconds !== undefined ? `${live.afterSeconds} seconds` : undefined;
+  const res = await client.query(
+    `WITH dropped AS (
+       SELECT c FROM show_chunks($1::regclass, older_than => $2::interval) c
+       EXCEPT SELECT c FROM show_chunks($1::regclass, older_than => $3::interval) c WHERE $3::interval IS NOT NULL)
+     SELECT d.c::text AS chunk, approximate_row_count(d.c)::int8 AS approx, ch.range_start::text AS range_start, ch.range_end::text AS range_end
+       FROM dropped d JOIN timescaledb_information.chunks ch ON format('%I.%I', ch.chunk_schema, ch.chunk_name)::regclass = d.c
+      ORDER BY ch.range_start`,
+    [rel, after, liveText ?? null],
+  );
+  if (res.rows.length === 0) return undefined;
+  let rows = 0;
+  let estimated = false;
+  for (const r of res.rows) {
+    const approx = Number(r.approx);
+    if (approx > 0) {
+      rows += approx;
+      estimated = true;
+    } else {
+      // The chunk name comes from the catalog as regclass text, already quoted where needed.
+      rows += Number((await client.query(`SELECT count(*)::int8 AS n FROM ${r.chunk}`)).rows[0].n);
+    }
+  }
+  const liveRetention = live?.afterSeconds !== undefined ? secondsText(live.afterSeconds) : undefined;
+  return {
+    schema,
+    table,
+    hypertable,
+    retention: after,
+    liveRetention,
+    chunks: res.rows.length,
+    rows,
+    estimated,
+    from: String(res.rows[0].range_start),
+    to: String(res.rows[res.rows.length - 1].range_end),
+  };
+}
+
+/** Seconds in the model's interval syntax (`180 days`, `12 hours`), for messages. */
+function secondsText(seconds: number): string {
+  const [n, unit] = seconds % 86400 === 0 ? [seconds / 86400, "day"] : seconds % 3600 === 0 ? [seconds / 3600, "hour"] : seconds % 60 === 0 ? [seconds / 60, "minute"] : [seconds, "second"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/** One line: what would go, and the two ways on (keep the history, or opt in for this one value). */
+export function retentionDropMessage(d: RetentionDrop, advice = true): string {
+  const key = `tables.${d.table}`;
+  const where = d.hypertable === d.table ? `${d.schema}.${d.table}` : `${d.schema}.${d.table} (stored in ${d.hypertable})`;
+  const change = d.liveRetention ? `from ${d.liveRetention} to ${d.retention}` : `of ${d.retention} (the table has no retention policy now)`;
+  return (
+    `A retention ${change} on ${where} drops ${d.chunks} chunk${d.chunks === 1 ? "" : "s"} that exist now ` +
+    `(${d.estimated ? "about " : ""}${d.rows} row${d.rows === 1 ? "" : "s"}, from ${d.from} to ${d.to}) at the retention job's next run.` +
+    (!advice ? "" : " " +
+    `To keep them, leave ${key}.retention${d.liveRetention ? ` at ${d.liveRetention}` : " longer"} (a backup holds them too: docs/operations-upgrade.md); ` +
+    `to drop them, set ${key}.allowRetentionDrop to "${d.retention}" (the opt-in holds for this one retention) and run again.`)
+  );
+}
+
+/** The refusal of a retention change that drops existing chunks. */
+export function retentionDropError(d: RetentionDrop): Error {
+  const e = new Error(`Refused to change the retention; nothing was applied: ${retentionDropMessage(d)}`);
+  e.name = "RetentionDrop";
+  return e;
 }
 
 async function isHypertable(client: Client, schema: string, table: string): Promise<boolean> {

@@ -1,12 +1,27 @@
 /**
  * One TimescaleDB policy (compression, retention or reorder) of one hypertable as a resource. Create adds it, or
  * adopts an existing job and changes its setting in place (alter_job) when it differs from the model; a changed
- * window or reorder index is an in-place update; delete removes the policy job and never touches rows.
+ * window or reorder index is an in-place update; delete removes the policy job and never touches rows. A retention
+ * that would drop chunks which exist now is refused in diff (at preview), create and update, unless the stack opted
+ * in for that retention (`tables.<table>.allowRetentionDrop`); see live.ts `retentionDrop`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectedResource, type ConnectionArgs } from "./connection";
 import type { PolicySpec } from "../sql";
-import { applyPolicy, changedKeys, CONNECTION_KEYS, isKnownConnection, planLivePolicy, removePolicy, withClient, type Connection } from "./live";
+import {
+  applyPolicy,
+  changedKeys,
+  CONNECTION_KEYS,
+  isKnownConnection,
+  planLivePolicy,
+  removePolicy,
+  retentionDrop,
+  retentionDropError,
+  retentionDropMessage,
+  withClient,
+  type Connection,
+  type RetentionDrop,
+} from "./live";
 
 export interface PolicyInputs extends Connection {
   readonly schema: string;
@@ -28,14 +43,23 @@ export const policyProvider: pulumi.dynamic.ResourceProvider<PolicyInputs, Polic
     ).map((k) => (k === "kind" ? "policy" : k));
     if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
     let changes = changedKeys(olds as never, news as never, [...CONNECTION_KEYS, "policy"]).length > 0;
-    // Drift (a job removed or altered by hand) shows as an update when the database is reachable.
-    if (!changes && isKnownConnection(news)) {
+    // Against the live database when it is reachable: drift (a job removed or altered by hand) shows as an update,
+    // and a retention that would drop chunks which exist now is refused here, at preview, unless the stack opted in.
+    if (isKnownConnection(news)) {
+      let live: { statements: string[]; drop?: RetentionDrop } | undefined;
       try {
-        const statements = await withClient(news, (client) => planLivePolicy(client, news.schema, news.table, news.policy), 5000);
-        changes = statements.length > 0;
+        live = await withClient(news, async (client) => {
+          const statements = await planLivePolicy(client, news.schema, news.table, news.policy);
+          const drop = statements.length > 0 && news.policy.kind === "retention" ? await retentionDrop(client, news.schema, news.table, news.policy.after) : undefined;
+          return { statements, drop };
+        }, 5000);
       } catch {
-        // Unreachable during preview: decide from the inputs alone.
+        // Unreachable during preview: decide from the inputs alone (create and update check again before applying).
       }
+      if (live?.drop && !(news.policy.kind === "retention" && news.policy.allowDrop)) throw retentionDropError(live.drop);
+      // The opt-in was given: say what goes (a dynamic provider's console output reaches the CLI, pulumi/pulumi#18253).
+      if (live?.drop) console.log(`${news.schema}.${news.table}: ${retentionDropMessage(live.drop, false)} (allowed by tables.${news.table}.allowRetentionDrop)`);
+      if (live && live.statements.length > 0) changes = true;
     }
     return { changes };
   },

@@ -1,0 +1,20 @@
+/* global require, module, process */
+// mocha's configuration. The test files run in parallel, one worker process per core (mocha's default is one fewer):
+// each worker keeps one embedded TimescaleDB for the files it runs (test/support/hooks.ts, timescale.ts). Against a
+// TIMESCALE_URL server the files run one after another, as the suites were written for (one shared database; behind
+// TIMESCALE_URL may also be serve-timescale.ts, whose connections share one session). `--jobs N` on the command
+// line overrides either choice; with --jobs 1 mocha runs the files serially in its own process (lib/mocha.js turns
+// parallel mode on only for more than one job).
+const os = require("node:os");
+
+const cores = Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+const jobs = process.env.TIMESCALE_URL ? 1 : cores;
+
+module.exports = {
+  require: ["ts-node/register/transpile-only", "test/support/hooks.ts"],
+  extension: ["ts"],
+  timeout: 60000,
+  reporter: "spec",
+  parallel: true,
+  jobs,
+};
