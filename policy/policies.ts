@@ -4,7 +4,7 @@
  * (policy/index.ts builds the pack) and by test/policy.test.ts without the CLI.
  *
  * Level: `mandatory` where a violation loses data or leaks a secret, `advisory` otherwise. Every level and every limit
- * below can be set per stack in policy/config/<stack>.json (the format of `--policy-pack-config`; README "Policies").
+ * below can be set per stack in policy/config/<stack>.json (the format of `--policy-pack-config`; docs/policies.md).
  * Every message names the resource, the value found and what is expected. Values the engine does not know yet (in a
  * preview of a create) are never read into a finding: see inspect.ts.
  */
@@ -469,7 +469,7 @@ const DEFAULT_BACKUP_DIR = "/backups";
 
 export const persistence: ResourceValidationPolicy = {
   name: "persistence",
-  description: "The data outlives its containers and a destroy: the server's data directory and the sidecar's backup directory are on a named volume or host directory, and destroy drops no table unless the stack opted in (destroyDeletesData). The policy API does not show retainOnDelete: see README \"Policies\".",
+  description: "The data outlives its containers and a destroy: the server's data directory and the sidecar's backup directory are on a named volume or host directory, and destroy drops no table unless the stack opted in (destroyDeletesData). The policy API does not show retainOnDelete: see docs/policies.md.",
   enforcementLevel: "mandatory",
   configSchema: persistenceSchema,
   validateResource: (args: ResourceValidationArgs, report) => {
