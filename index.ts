@@ -8,7 +8,7 @@
  *                                                               hypertables, compression/reorder/retention policies,
  *                                                               monitoring role)  ->  MetricsExporters
  *
- * With `databaseUrl` set (external mode, README "External server") only the DatabaseStage exists: it manages that
+ * With `databaseUrl` set (external mode, docs/external-server.md) only the DatabaseStage exists: it manages that
  * server as its owner (not a superuser), over TLS; no Docker resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";

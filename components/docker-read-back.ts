@@ -34,7 +34,7 @@ export interface ReadBackRule {
   readonly inReadBackForm: (value: unknown) => boolean;
   /**
    * Under Podman's Docker-compatible API Read stores something else whatever we send: the field is ignored for
-   * changes there (`ignoreChanges`), and changing it means replacing the resource by hand (README "Podman").
+   * changes there (`ignoreChanges`), and changing it means replacing the resource by hand (docs/podman.md).
    */
   readonly podman?: { readonly readBack: string; readonly source: string };
 }

@@ -31,7 +31,7 @@
  *   ReconcilePolicyPackConfig), and sends the result to the pack (Configure), whose getConfig() returns it.
  * - What a policy sees of resource options: proto/pulumi/analyzer.proto AnalyzerResourceOptions (protect,
  *   ignoreChanges, deleteBeforeReplace, additionalSecretOutputs, aliases, customTimeouts, parent), mapped by
- *   @pulumi/policy server.js getResourceOptions: no retainOnDelete (README "Policies").
+ *   @pulumi/policy server.js getResourceOptions: no retainOnDelete (docs/policies.md).
  *
  * Never construct the PolicyPack anywhere else (tests import policies.ts): the constructor starts the gRPC server.
  */

@@ -4,7 +4,7 @@
  * (policy/index.ts builds the pack) and by test/policy.test.ts without the CLI.
  *
  * Level: `mandatory` where a violation loses data or leaks a secret, `advisory` otherwise. Every level and every limit
- * below can be set per stack in policy/config/<stack>.json (the format of `--policy-pack-config`; README "Policies").
+ * below can be set per stack in policy/config/<stack>.json (the format of `--policy-pack-config`; docs/policies.md).
  * Every message names the resource, the value found and what is expected. Values the engine does not know yet (in a
  * preview of a create) are never read into a finding: see inspect.ts.
  */
@@ -281,7 +281,7 @@ const observabilitySchema: PolicyConfigSchema = {
       type: "integer",
       minimum: 0,
       default: 1000,
-      description: "The largest log_min_duration_statement allowed, in milliseconds (the seed: 500).",
+      description: "The largest log_min_duration_statement allowed, in milliseconds (the earlier podman-compose deployment: 500).",
     },
   },
 };
@@ -308,7 +308,7 @@ export const observability: StackValidationPolicy = {
         report(`${label}: ${e.message}; expected postgres -c log_min_duration_statement=... -c log_checkpoints=on`, resource.urn);
         continue;
       }
-      const expectDuration = `expected log_min_duration_statement between 0 and ${max}ms (the seed: 500ms)`;
+      const expectDuration = `expected log_min_duration_statement between 0 and ${max}ms (the earlier podman-compose deployment: 500ms)`;
       const duration = settings.get("log_min_duration_statement")?.value;
       const ms = duration === undefined ? undefined : numericSetting(major, "log_min_duration_statement", duration);
       if (duration === undefined) report(`${label} does not set log_min_duration_statement on its command line; ${expectDuration}`, resource.urn);
@@ -469,7 +469,7 @@ const DEFAULT_BACKUP_DIR = "/backups";
 
 export const persistence: ResourceValidationPolicy = {
   name: "persistence",
-  description: "The data outlives its containers and a destroy: the server's data directory and the sidecar's backup directory are on a named volume or host directory, and destroy drops no table unless the stack opted in (destroyDeletesData). The policy API does not show retainOnDelete: see README \"Policies\".",
+  description: "The data outlives its containers and a destroy: the server's data directory and the sidecar's backup directory are on a named volume or host directory, and destroy drops no table unless the stack opted in (destroyDeletesData). The policy API does not show retainOnDelete: see docs/policies.md.",
   enforcementLevel: "mandatory",
   configSchema: persistenceSchema,
   validateResource: (args: ResourceValidationArgs, report) => {

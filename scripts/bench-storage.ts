@@ -1,5 +1,5 @@
 /**
- * Storage benchmark for issue #11: the same day of BTC/USDT ticks in `numeric` storage (the seed's table, as
+ * Storage benchmark: the same day of BTC/USDT ticks in `numeric` storage (the seed's table, as
  * `tableSql` creates it) and in `scaled` storage (components/database/scaled.ts: BIGINT columns behind a view with
  * the seed's name and types), each loaded and queried through the table's interface (the table, or the view).
  *
@@ -156,7 +156,7 @@ function ohlcSql(schema: string): string {
 /**
  * The same OHLC on the physical table of scaled storage: aggregate the integers, convert each result once. Exact and
  * equal to `ohlcSql` (max/min/first/last commute with the exact, increasing conversion; a sum of exact values is the
- * exact sum), for analysts who query large ranges (README "Storage").
+ * exact sum), for analysts who query large ranges (docs/storage.md).
  */
 function ohlcOnStorageSql(schema: string): string {
   const price = (e: string) => `(${e} * 0.01)::NUMERIC(20,2)`;
@@ -334,11 +334,11 @@ async function run(conn: Connection, options: { rows: number; batch: number; sin
       const singleRatio = single > 0 ? storages[0].singleMs / storages[1].singleMs : multi;
       const ohlcRatio = ohlc[1].compressed.ms / ohlc[0].compressed.ms;
       log(
-        "targets of issue #11: " +
+        "targets: " +
           [
             `compressed <= 12 B/row: ${scaledBytes <= 12 ? "met" : "NOT met"} (${scaledBytes.toFixed(1)})`,
             `inserts through the view >= 0.90 of the table's: ${Math.min(multi, singleRatio) >= 0.9 ? "met" : "NOT met"} (${multi.toFixed(2)} multi-row, ${singleRatio.toFixed(2)} single-row)`,
-            `OHLC through the view no slower: ${ohlcRatio <= 1 ? "met" : "NOT met"} (${ohlcRatio.toFixed(2)}x; README "Storage" says why)`,
+            `OHLC through the view no slower: ${ohlcRatio <= 1 ? "met" : "NOT met"} (${ohlcRatio.toFixed(2)}x; docs/storage.md says why)`,
           ].join("; "),
       );
       log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -169,7 +169,7 @@ fi
 magic="$(head -c 5 -- "$dump_file" | tr -d '\0')"
 if [[ "$magic" != "PGDMP" ]]; then
   if [[ "$(head -c 2 -- "$dump_file" | od -An -tx1 | tr -d ' \n')" == "1f8b" ]]; then
-    die "$dump_file is gzip data, not a custom-format dump. The seed's sidecar wrote such files (plain SQL .sql.gz," \
+    die "$dump_file is gzip data, not a custom-format dump. The earlier podman-compose deployment's sidecar wrote such files (plain SQL .sql.gz," \
       "--schema=crypto_scout): they hold no hypertable rows and cannot be restored; this script restores *.dump files"
   fi
   die "$dump_file is not a pg_dump custom-format archive (it does not start with PGDMP)"
@@ -252,7 +252,7 @@ grep -E '^;[[:space:]]+(Archive created at|dbname:|Dumped from database version)
 toc_has() { grep -Eq "^[0-9]+; [0-9]+ [0-9]+ $1" <<<"$toc"; }
 toc_has 'EXTENSION - timescaledb( |$)' ||
   die "the dump has no EXTENSION timescaledb entry: it is not a whole-database dump of a TimescaleDB database." \
-    "Dumps filtered with --schema (like the seed's --schema=crypto_scout) leave out TimescaleDB's catalog and the" \
+    "Dumps filtered with --schema (like the earlier podman-compose deployment's --schema=crypto_scout) leave out TimescaleDB's catalog and the" \
     "chunks in _timescaledb_internal, so they cannot restore hypertables or their rows"
 toc_has 'TABLE DATA _timescaledb_catalog hypertable ' ||
   die "the dump has no data for _timescaledb_catalog.hypertable (TimescaleDB's catalog): not a whole-database dump"

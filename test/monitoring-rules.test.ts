@@ -21,7 +21,6 @@ const ROOT = path.resolve(__dirname, "..");
 const ALERTS_FILE = path.join(ROOT, "monitoring", "alerts.yml");
 const ALERTS_TEST_FILE = path.join(ROOT, "monitoring", "alerts.test.yml");
 const DASHBOARD_FILE = path.join(ROOT, "monitoring", "dashboard.json");
-const README_FILE = path.join(ROOT, "README.md");
 
 /**
  * What postgres_exporter v0.20.1 exports that the rules and the dashboard use (prometheus-community/postgres_exporter
@@ -271,34 +270,23 @@ describe("monitoring: alert rules and dashboard", () => {
       }
     });
 
-    it("runbooks name README sections that exist (Monitoring once the README has it)", () => {
-      const headings = new Set(
-        fs.readFileSync(README_FILE, "utf8").split("\n").flatMap((l) => {
-          const m = /^#{1,6}\s+(.*?)\s*$/.exec(l);
-          return m ? [m[1]] : [];
-        }),
-      );
+    it("runbooks name docs pages and sections that exist", () => {
       const missing = new Set<string>();
-      // Sections of docs/*.md pages the runbooks name (docs/pitr.md "Invalidated slot").
       for (const r of rulesOf(loadRules())) {
-        for (const m of String(r.annotations?.runbook).matchAll(/(docs\/[a-z0-9-]+\.md) "([^"]+)"/g)) {
-          const page = fs.readFileSync(path.resolve(__dirname, "..", m[1]), "utf8");
+        const runbook = String(r.annotations?.runbook);
+        assert.doesNotMatch(runbook, /README "/, `${r.alert}: runbooks point at docs/ pages, not README sections`);
+        for (const m of runbook.matchAll(/(docs\/[a-z0-9/-]+\.md)(?: "([^"]+)")?/g)) {
+          const file = path.resolve(__dirname, "..", m[1]);
+          if (!fs.existsSync(file)) {
+            missing.add(m[1]);
+            continue;
+          }
+          if (m[2] === undefined) continue;
+          const page = fs.readFileSync(file, "utf8");
           if (!page.split("\n").some((l) => new RegExp(`^#{1,6}\\s+${m[2].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`).test(l))) missing.add(`${m[1]} ${m[2]}`);
         }
       }
-      for (const r of rulesOf(loadRules())) {
-        for (const m of String(r.annotations?.runbook).matchAll(/README "([^"]+)"(?: and "([^"]+)")?/g)) {
-          for (const section of [m[1], m[2]].filter((x): x is string => x !== undefined)) {
-            if (!headings.has(section)) missing.add(section);
-          }
-        }
-      }
-      // The README's Monitoring section is written with the exporters (issue 9); until it is there, say so.
-      if (missing.has("Monitoring")) {
-        console.log('      NOTE: README.md has no "Monitoring" section yet; the runbooks refer to it');
-        missing.delete("Monitoring");
-      }
-      assert.deepEqual([...missing], [], "README sections named by runbooks but absent from README.md");
+      assert.deepEqual([...missing], [], "docs pages or sections named by runbooks but absent");
     });
 
     it("monitoring/alerts.test.yml makes every alert fire at least once", () => {

@@ -468,12 +468,12 @@ describe("policy pack: one broken variant per rule", () => {
     const server = find(resources, CONTAINER, "timescaledb-container");
     server.inputs.command = withSetting(withSetting(server.inputs.command, "log_min_duration_statement", "-1"), "log_checkpoints", undefined);
     assert.deepEqual(only(await evaluate("prod", resources), "observability", 2, "advisory"), [
-      'container "crypto-scout-timescaledb" (timescaledb-container): log_min_duration_statement=-1 turns slow statement logging off; expected log_min_duration_statement between 0 and 1000ms (the seed: 500ms)',
+      'container "crypto-scout-timescaledb" (timescaledb-container): log_min_duration_statement=-1 turns slow statement logging off; expected log_min_duration_statement between 0 and 1000ms (the earlier podman-compose deployment: 500ms)',
       'container "crypto-scout-timescaledb" (timescaledb-container) does not set log_checkpoints on its command line; expected log_checkpoints=on',
     ]);
     server.inputs.command = withSetting(withSetting(server.inputs.command, "log_min_duration_statement", "2s"), "log_checkpoints", "of");
     assert.deepEqual(only(await evaluate("prod", resources, { observability: { maxLogMinDurationStatementMs: 1500 } }), "observability", 2), [
-      'container "crypto-scout-timescaledb" (timescaledb-container): log_min_duration_statement=2s logs only statements slower than 2000ms; expected log_min_duration_statement between 0 and 1500ms (the seed: 500ms)',
+      'container "crypto-scout-timescaledb" (timescaledb-container): log_min_duration_statement=2s logs only statements slower than 2000ms; expected log_min_duration_statement between 0 and 1500ms (the earlier podman-compose deployment: 500ms)',
       'container "crypto-scout-timescaledb" (timescaledb-container): log_checkpoints=of does not log checkpoints; expected log_checkpoints=on',
     ]);
   });

@@ -287,7 +287,7 @@ describe("program under mocks: options and bad config", function () {
     ["postgresSettings", { shared_buffers: "7GB" }, /^memory budget .* exceeds 90% of the 8 GiB container limit .*shared_buffers 7GB/],
     ["tables", { cmc_fgi: { retention: "90 dayz" } }, /^Invalid config 'tables\.cmc_fgi\.retention': got "90 dayz"/],
     ["memorylimit", "4GiB", /^Invalid config 'memorylimit': got a value that is not shown \(values of unknown keys are never shown\); expected one of this program's keys \(did you mean 'memoryLimit'\?\)\.$/],
-    ["backupKeep", "3", /^Invalid config 'backupKeep': got a value that is not shown \(values of unknown keys are never shown\); expected one of this program's keys \(README "Configuration reference" lists them\)\.$/],
+    ["backupKeep", "3", /^Invalid config 'backupKeep': got a value that is not shown \(values of unknown keys are never shown\); expected one of this program's keys \(docs\/reference\/configuration\.md lists them\)\.$/],
   ];
   for (const [key, value, message] of badConfig) {
     it(`fails before creating anything when ${key}=${JSON.stringify(value)}`, async () => {

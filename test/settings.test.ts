@@ -122,9 +122,9 @@ describe("stack settings", () => {
     assert.throws(() => loadSettings(withOverrides("prod", { maxConnections: undefined })), /maxConnections.*declared in Pulumi\.yaml/);
   });
 
-  it("every key the program reads is declared in Pulumi.yaml (objects and the secret databaseUrl excepted) and documented in README", () => {
+  it("every key the program reads is declared in Pulumi.yaml (objects and the secret databaseUrl excepted) and in the configuration reference", () => {
     const declared = projectDeclarations();
-    const readme = fs.readFileSync(path.resolve(__dirname, "..", "README.md"), "utf8");
+    const reference = fs.readFileSync(path.resolve(__dirname, "..", "docs", "reference", "configuration.md"), "utf8");
     for (const key of CONFIG_KEYS) {
       if (!UNDECLARED_KEYS.includes(key)) {
         assert.ok(declared[key], `${key} is declared in Pulumi.yaml`);
@@ -133,7 +133,7 @@ describe("stack settings", () => {
         assert.notEqual(declared[key].default, undefined, `${key} has a default`);
         assert.equal(declared[key].default === "", OPTIONAL_KEYS.includes(key), `${key}: default "" iff optional`);
       }
-      assert.ok(readme.includes(`\`${key}\``), `${key} is in the README's config reference`);
+      assert.ok(reference.includes(`| \`${key}\` |`), `${key} is in docs/reference/configuration.md`);
     }
     assert.deepEqual(Object.keys(declared).filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k)), [], "no declared key goes unread");
   });

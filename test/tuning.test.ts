@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DERIVED_ORDER,
+  EARLIER_DEPLOYMENT,
   SEED_ORDER,
   TuningError,
   pgSize,
@@ -78,10 +79,10 @@ describe("tuning: the seed's prod server (8 GiB, 2 CPUs, 200 connections)", () =
 
   it("says where each value comes from", () => {
     for (const name of ["shared_preload_libraries", "wal_level", "checkpoint_timeout", "timescaledb.telemetry_level"]) {
-      assert.equal(source(prod, name), "seed");
+      assert.equal(source(prod, name), EARLIER_DEPLOYMENT);
     }
-    assert.match(source(prod, "shared_buffers"), /^seed 2GB @ 8GiB = timescaledb-tune memory\.go.*memory\/4/);
-    assert.match(source(prod, "work_mem"), /^seed 16MB .*scaled/);
+    assert.match(source(prod, "shared_buffers"), /^earlier podman-compose 2GB @ 8GiB = timescaledb-tune memory\.go.*memory\/4/);
+    assert.match(source(prod, "work_mem"), /^earlier podman-compose 16MB .*scaled/);
     assert.match(source(prod, "random_page_cost"), /^timescaledb-tune misc\.go/);
     assert.match(source(prod, "autovacuum_max_workers"), /^derived: fits the memory budget/);
     for (const s of prod.settings) assert.ok(s.source.length > 0, `${s.name} has a source`);
@@ -194,7 +195,7 @@ describe("tuning: other sizes (table)", () => {
   });
 
   it("the WAL budget rule is tune's calcMaxWALBytes: 60% of a 3 GiB budget is 1843.2MB, rounded up to 1856MB", () => {
-    assert.match(source(tuneWith(PROD, { walDiskBudgetBytes: 3 * GiB }), "max_wal_size"), /wal\.go calcMaxWALBytes.*caps the seed's 8GB/);
+    assert.match(source(tuneWith(PROD, { walDiskBudgetBytes: 3 * GiB }), "max_wal_size"), /wal\.go calcMaxWALBytes.*caps the earlier podman-compose 8GB/);
   });
 });
 

@@ -319,7 +319,7 @@ function readSettings(source: ConfigSource): Settings {
     walDiskBudgetBytes: walDisk === undefined || walDisk === "" ? undefined : r.optionalSize("walDiskBudget"),
     postgresSettings: r.stringMap("postgresSettings"),
     stopGracePeriodSeconds: r.seconds("stopGracePeriod", 0, MAX_WAIT_SECONDS),
-    // Podman reports no health status without systemd timers, so waiting would time out (README "Podman").
+    // Podman reports no health status without systemd timers, so waiting would time out (docs/podman.md).
     waitForHealthy: r.autoBoolean("waitForHealthy", containerEngine === "docker"),
     readyTimeoutSeconds: r.seconds("readyTimeout", 1, MAX_WAIT_SECONDS),
     logMaxSizeBytes: r.size("logMaxSize", MiB),
@@ -408,7 +408,7 @@ function rejectUnknownKeys(source: ConfigSource): void {
     const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
     // Never the value: a mistyped key may be a secret one (`databaseURL` holds a password), and the tools cannot
     // even read an encrypted value. The key is what the user has to fix.
-    throw new ConfigError(key, new HiddenValue("values of unknown keys are never shown"), `one of this program's keys (${near ? `did you mean '${near}'?` : `README "Configuration reference" lists them`})`);
+    throw new ConfigError(key, new HiddenValue("values of unknown keys are never shown"), `one of this program's keys (${near ? `did you mean '${near}'?` : `docs/reference/configuration.md lists them`})`);
   }
 }
 

@@ -405,7 +405,7 @@ export function validateTableOverrides(key: string, raw: unknown, tables: readon
       }
       if (field === "storage") {
         if (!(TABLE_STORAGES as readonly unknown[]).includes(value)) {
-          throw new ConfigError(`${tableKey}.${field}`, value, "numeric (the seed's NUMERIC columns) or scaled (integers behind a view with the seed's columns; README \"Storage\")");
+          throw new ConfigError(`${tableKey}.${field}`, value, "numeric (NUMERIC columns, as the earlier podman-compose deployment) or scaled (integers behind a view with the same columns; docs/storage.md)");
         }
         fields[field] = value as string;
         continue;

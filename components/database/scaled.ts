@@ -162,7 +162,7 @@ function factorLiteral(scale: number): string {
  * `(x::numeric / 100)::numeric(20,2)` 97-101 ms, `x * 0.01` without the cast 81 ms (but a bare `numeric` column).
  * Native TimescaleDB 2.23 on PostgreSQL 15 (864,000 compressed rows, max): this 62 ms, `/ 100` 62 ms, the NUMERIC
  * table 47 ms, `x::numeric` alone 30 ms: the decimal shift is what costs, and reads through the view pay it once per
- * reference and row (README "Storage").
+ * reference and row (docs/storage.md).
  */
 function readSql(c: ScaledColumn, source: string): string {
   if (c.scale === undefined) return source;

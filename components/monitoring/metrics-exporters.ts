@@ -95,7 +95,7 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
  * Metrics for the stack's Prometheus: postgres_exporter (server metrics, pg_stat_statements) and sql_exporter
  * (TimescaleDB's hypertables, chunks and jobs from monitoring/timescaledb-collector.yml, the backup age and the size
  * budget), both on the stack's network, as the monitoring role, their ports published on loopback by default.
- * Alert rules and a dashboard for them are in monitoring/ (README "Monitoring").
+ * Alert rules and a dashboard for them are in monitoring/ (docs/monitoring.md "Monitoring").
  *
  * @example
  * const exporters = new MetricsExporters("metrics", {

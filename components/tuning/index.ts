@@ -7,6 +7,7 @@ export {
   roundLikeTune,
   SEED_ORDER,
   DERIVED_ORDER,
+  EARLIER_DEPLOYMENT,
   SUPPORTED_MAJORS,
   type TuningInput,
   type TunedSetting,

@@ -63,7 +63,7 @@ export interface TuningInput {
 export interface TunedSetting {
   readonly name: string;
   readonly value: string;
-  /** Which seed value, rule or override set it, e.g. "seed", "timescaledb-tune misc.go ...", "override". */
+  /** Which earlier value, rule or override set it, e.g. "earlier podman-compose deployment", "timescaledb-tune misc.go ...", "override". */
   readonly source: string;
 }
 
@@ -101,6 +101,9 @@ export const SEED_ORDER = [
   "log_checkpoints",
   "timescaledb.telemetry_level",
 ] as const;
+
+/** How print-settings names a value taken from the earlier podman-compose deployment's command line. */
+export const EARLIER_DEPLOYMENT = "earlier podman-compose deployment";
 
 /** The seed's constant values, verbatim at every size. */
 const SEED_CONSTANTS: Readonly<Record<string, string>> = {
@@ -172,12 +175,12 @@ function clamp(n: number, lo: number, hi: number): number {
 
 /** timescaledb-tune memory.go MemoryRecommender.Recommend(shared_buffers): totalMemory / 4. Seed: 2GB at 8 GiB. */
 export function sharedBuffers(mem: number): Rule {
-  return { value: pgSize(Math.floor(mem / 4)), source: "seed 2GB @ 8GiB = timescaledb-tune memory.go Recommend: memory/4" };
+  return { value: pgSize(Math.floor(mem / 4)), source: "earlier podman-compose 2GB @ 8GiB = timescaledb-tune memory.go Recommend: memory/4" };
 }
 
 /** timescaledb-tune memory.go MemoryRecommender.Recommend(effective_cache_size): totalMemory × 3 / 4. Seed: 6GB. */
 export function effectiveCacheSize(mem: number): Rule {
-  return { value: pgSize(Math.floor((mem * 3) / 4)), source: "seed 6GB @ 8GiB = timescaledb-tune memory.go Recommend: memory×3/4" };
+  return { value: pgSize(Math.floor((mem * 3) / 4)), source: "earlier podman-compose 6GB @ 8GiB = timescaledb-tune memory.go Recommend: memory×3/4" };
 }
 
 /**
@@ -187,7 +190,7 @@ export function effectiveCacheSize(mem: number): Rule {
 export function maintenanceWorkMem(mem: number): Rule {
   return {
     value: pgSize(Math.floor(Math.min((mem / GiB) * 128 * MiB, 2047 * MiB))),
-    source: "seed 1GB @ 8GiB = timescaledb-tune memory.go Recommend: 128MB per GB, max 2047MB",
+    source: "earlier podman-compose 1GB @ 8GiB = timescaledb-tune memory.go Recommend: 128MB per GB, max 2047MB",
   };
 }
 
@@ -203,7 +206,7 @@ export function workMem(mem: number, connections: number, cpus: number): Rule {
   const bytes = Math.max(64 * KiB, (16 * MiB * (mem / SEED_MEMORY) * (SEED_CONNECTIONS / connections)) / cpuFactor);
   return {
     value: pgSize(bytes),
-    source: "seed 16MB @ 8GiB/200 conns/2 CPUs, scaled: 16MB × memory/8GiB × 200/max_connections ÷ tune memory.go cpuFactor max(1, round(cpus/2)), min 64kB",
+    source: "earlier podman-compose 16MB @ 8GiB/200 conns/2 CPUs, scaled: 16MB × memory/8GiB × 200/max_connections ÷ tune memory.go cpuFactor max(1, round(cpus/2)), min 64kB",
   };
 }
 
@@ -215,7 +218,7 @@ export function workMem(mem: number, connections: number, cpus: number): Rule {
 export function autovacuumWorkMem(mem: number): Rule {
   return {
     value: pgSize(clamp(Math.floor(mem / 32), 32 * MiB, GiB)),
-    source: "seed 256MB @ 8GiB, scaled: memory/32, min 32MB, max 1GB",
+    source: "earlier podman-compose 256MB @ 8GiB, scaled: memory/32, min 32MB, max 1GB",
   };
 }
 
@@ -231,7 +234,7 @@ export function autovacuumWorkMem(mem: number): Rule {
 export function walSizes(mem: number, walDiskBudget: number | undefined): { max: Rule; min: Rule } {
   const seedMax = roundUpTo(clamp(mem * (8 * GiB / SEED_MEMORY), GiB, 16 * GiB), WAL_SEGMENT);
   const seedMin = seedMax / 4;
-  const seedSource = "seed 8GB/2GB @ 8GiB, scaled: max_wal_size = memory (1GB..16GB, whole 16MB segments), min_wal_size = max/4";
+  const seedSource = "earlier podman-compose 8GB/2GB @ 8GiB, scaled: max_wal_size = memory (1GB..16GB, whole 16MB segments), min_wal_size = max/4";
   if (walDiskBudget === undefined) {
     return { max: { value: pgSize(seedMax), source: seedSource }, min: { value: pgSize(seedMin), source: seedSource } };
   }
@@ -241,8 +244,8 @@ export function walSizes(mem: number, walDiskBudget: number | undefined): { max:
   const min = Math.min(seedMin, Math.floor(max / 2));
   const capped = `timescaledb-tune wal.go calcMaxWALBytes: walDiskBudget ${budget} × 60%, up to 16MB`;
   return {
-    max: { value: pgSize(max), source: max < seedMax ? `${capped} (caps the seed's ${pgSize(seedMax)})` : `${seedSource}; within ${capped}` },
-    min: { value: pgSize(min), source: min < seedMin ? `${capped}, ÷ 2 (caps the seed's ${pgSize(seedMin)})` : `${seedSource}; within ${capped} ÷ 2` },
+    max: { value: pgSize(max), source: max < seedMax ? `${capped} (caps the earlier podman-compose ${pgSize(seedMax)})` : `${seedSource}; within ${capped}` },
+    min: { value: pgSize(min), source: min < seedMin ? `${capped}, ÷ 2 (caps the earlier podman-compose ${pgSize(seedMin)})` : `${seedSource}; within ${capped} ÷ 2` },
   };
 }
 
@@ -334,7 +337,7 @@ function independentSettings(input: TuningInput, cpuCount: number): Map<string, 
   const mem = input.memoryBytes;
   const wal = walSizes(mem, input.walDiskBudgetBytes);
   const rules: Record<string, Rule> = {
-    max_connections: { value: String(input.maxConnections), source: "input maxConnections (seed: 200)" },
+    max_connections: { value: String(input.maxConnections), source: "input maxConnections (earlier podman-compose: 200)" },
     shared_buffers: sharedBuffers(mem),
     effective_cache_size: effectiveCacheSize(mem),
     maintenance_work_mem: maintenanceWorkMem(mem),
@@ -342,7 +345,7 @@ function independentSettings(input: TuningInput, cpuCount: number): Map<string, 
     autovacuum_work_mem: autovacuumWorkMem(mem),
     max_wal_size: wal.max,
     min_wal_size: wal.min,
-    checkpoint_completion_target: { value: "0.9", source: "seed (= timescaledb-tune misc.go checkpointDefault)" },
+    checkpoint_completion_target: { value: "0.9", source: "earlier podman-compose deployment (= timescaledb-tune misc.go checkpointDefault)" },
     wal_buffers: walBuffers(mem),
     default_statistics_target: { value: "100", source: "timescaledb-tune misc.go statsTargetDefault" },
     random_page_cost: { value: "1.1", source: "timescaledb-tune misc.go randomPageCostDefault" },
@@ -359,10 +362,10 @@ function independentSettings(input: TuningInput, cpuCount: number): Map<string, 
   if (preload.length > 0) {
     rules.shared_preload_libraries = {
       value: ["timescaledb", ...preload].join(","),
-      source: `seed timescaledb, plus ${preload.join(", ")} (monitoring: statements become countable, not only logged over 500ms)`,
+      source: `earlier podman-compose timescaledb, plus ${preload.join(", ")} (monitoring: statements become countable, not only logged over 500ms)`,
     };
   }
-  for (const [name, value] of Object.entries(SEED_CONSTANTS)) rules[name] ??= { value, source: "seed" };
+  for (const [name, value] of Object.entries(SEED_CONSTANTS)) rules[name] ??= { value, source: EARLIER_DEPLOYMENT };
   return new Map(Object.entries(rules));
 }
 

@@ -30,7 +30,7 @@ describe("storage: the model and the stack's tables.<table>.storage", () => {
   });
 
   it("refuses a storage that is not numeric or scaled, and scaled for a table without NUMERIC(p,s) columns, naming the key", () => {
-    assert.throws(() => applyTableOverrides("tables", { cmc_fgi: { storage: "bigint" } }), /Invalid config 'tables\.cmc_fgi\.storage': got "bigint"; expected numeric \(the seed's NUMERIC columns\) or scaled/);
+    assert.throws(() => applyTableOverrides("tables", { cmc_fgi: { storage: "bigint" } }), /Invalid config 'tables\.cmc_fgi\.storage': got "bigint"; expected numeric \(NUMERIC columns, as the earlier podman-compose deployment\) or scaled/);
     assert.throws(() => applyTableOverrides("tables", { bybit_lpl: { storage: "scaled" } }), /Invalid table model 'bybit_lpl\.storage': got "scaled"; expected numeric for a table without NUMERIC\(p,s\) columns/);
     assert.equal(applyTableOverrides("tables", { cmc_fgi: { storage: "scaled", retention: "90 days" } })[0].storage, "scaled");
     assert.throws(() => validateModel([{ ...BTC, storage: "float" as never }]), /'bybit_spot_tickers_btc_usdt\.storage': got "float"/);

@@ -56,7 +56,7 @@ const ENGINE: EngineName = engineFromEnv();
 const READY_TIMEOUT = { config: "3min", ms: 3 * 60_000 };
 /** restore-backup.sh's default side database, passed explicitly. */
 const SIDE_DB = "crypto_scout_restore";
-/** One ticker table in scaled storage (README "Storage"), so the real providers run both storages. */
+/** One ticker table in scaled storage (docs/storage.md), so the real providers run both storages. */
 const STORAGE = { bybit_spot_tickers_btc_usdt: { storage: "scaled" } } as const;
 /** The model the program deploys; every table in it gets a row, a policy check and a row-count comparison. */
 const TABLES: readonly TableSpec[] = applyTableOverrides("tables", STORAGE, CRYPTO_SCOUT_TABLES);

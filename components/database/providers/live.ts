@@ -384,7 +384,7 @@ export function storageMigrationRenames(schema: string, t: HypertableSpec, from:
 /**
  * Switching a table between numeric and scaled storage. Without rows it is done (drop the empty one, create the
  * other, in the same transaction). With rows it is refused, whatever the stack says: converting is a migration that
- * must be checked, not a side effect of `pulumi up` (README "Storage": the steps).
+ * must be checked, not a side effect of `pulumi up` (docs/storage.md: the steps).
  */
 async function storageSwitch(client: Client, schema: string, t: HypertableSpec, from: "numeric" | "scaled", to: string, statements: string[]): Promise<TablePlan> {
   const holder = from === "scaled" ? storageTableName(t.name) : t.name;
@@ -406,7 +406,7 @@ async function storageSwitch(client: Client, schema: string, t: HypertableSpec, 
       `${schema}.${t.name}: the model stores it ${to} but the database holds it ${from}, with rows; a table that holds rows is never converted automatically. ` +
         `To migrate: stop the writers; ${renames.join("; ")}; ` +
         `run pulumi up (it creates the ${to} table); copy the rows range by range with INSERT INTO ${q} SELECT * FROM ${qualified(schema, old)} WHERE <time range>, ` +
-        `checking per range that count(*) and the sum of every numeric column are equal in both; set the id sequence past max(id); then DROP the old one and start the writers (README "Storage"). ` +
+        `checking per range that count(*) and the sum of every numeric column are equal in both; set the id sequence past max(id); then DROP the old one and start the writers (docs/storage.md). ` +
         `Or keep storage ${from} for this table.`,
     ],
   };
