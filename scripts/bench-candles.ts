@@ -21,8 +21,7 @@ import { createScaledStorageSql, storageTableName } from "../components/database
 import { candleSpecs, type CandleSpec } from "../components/database/candles";
 import { applyCandles } from "../components/database/providers/candles";
 import { withClient, type Connection } from "../components/database/providers/live";
-import { parseDatabaseUrl } from "../components/database/providers/connection";
-import { serveTimescale } from "../test/support/serve-timescale";
+import { onBenchServer, runBenchMain } from "./bench-server";
 import { DAY_START, insertSql, tickerRows } from "./bench-storage";
 
 const TABLE = CRYPTO_SCOUT_TABLES.find((t) => t.name === "bybit_spot_tickers_btc_usdt")!;
@@ -195,33 +194,10 @@ async function main(argv: string[]): Promise<number> {
   // The generator's day has 864,000 ticks; 65535 bind parameters per statement at most.
   const options = { rows: int("rows", values.rows!, 1440, 864_000), batch: int("batch", values.batch!, 1, 6553), runs: int("runs", values.runs!, 1), keep: !!values.keep };
   const log = (line: string) => console.log(line);
-  const url = process.env.TIMESCALE_URL;
-  if (url) {
-    const conn = parseDatabaseUrl(url, "TIMESCALE_URL");
-    log(`server: TIMESCALE_URL (${conn.host}:${conn.port}/${conn.database})`);
-    await run(conn, options, log);
-    return 0;
-  }
-  const t0 = performance.now();
-  const served = await serveTimescale({ port: 0, database: "bench", user: "bench", password: "bench" });
-  log(`server: embedded PGlite + TimescaleDB, started in ${Math.round(performance.now() - t0)} ms`);
-  try {
-    const { host, port, database, user, password } = served;
-    await run({ host, port, database, user, password }, options, log);
-  } finally {
-    await served.stop();
-  }
+  await onBenchServer(log, (connection) => run(connection, options, log));
   return 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      console.error(`bench-candles: ${(e as Error).message}`);
-      process.exitCode = 1;
-    },
-  );
+  runBenchMain("bench-candles", main);
 }

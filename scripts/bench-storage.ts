@@ -34,8 +34,7 @@ import { CRYPTO_SCOUT_TABLES, hypertableSpec } from "../components/database/mode
 import { createExtensionSql, createSchemaSql, ident, literal, qualified, tableSql } from "../components/database/sql";
 import { createScaledStorageSql, storageTableName } from "../components/database/scaled";
 import { withClient, type Connection } from "../components/database/providers/live";
-import { parseDatabaseUrl } from "../components/database/providers/connection";
-import { serveTimescale } from "../test/support/serve-timescale";
+import { onBenchServer, runBenchMain } from "./bench-server";
 
 const TABLE = CRYPTO_SCOUT_TABLES.find((t) => t.name === "bybit_spot_tickers_btc_usdt")!;
 export const COLUMNS = ["timestamp", "cross_sequence", "last_price", "high_price_24h", "low_price_24h", "prev_price_24h", "volume_24h", "turnover_24h", "price_24h_pcnt", "usd_index_price"];
@@ -377,33 +376,10 @@ async function main(argv: string[]): Promise<number> {
   // 65535 bind parameters per statement at most.
   if (options.batch * COLUMNS.length > 65535) throw new Error(`--batch must be at most ${Math.floor(65535 / COLUMNS.length)}`);
   const log = (line: string) => console.log(line);
-  const url = process.env.TIMESCALE_URL;
-  if (url) {
-    const conn = parseDatabaseUrl(url, "TIMESCALE_URL");
-    log(`server: TIMESCALE_URL (${conn.host}:${conn.port}/${conn.database})`);
-    await run(conn, options, log);
-    return 0;
-  }
-  const t0 = performance.now();
-  const served = await serveTimescale({ port: 0, database: "bench", user: "bench", password: "bench" });
-  log(`server: embedded PGlite + TimescaleDB, started in ${Math.round(performance.now() - t0)} ms`);
-  try {
-    const { host, port, database, user, password } = served;
-    await run({ host, port, database, user, password }, options, log);
-  } finally {
-    await served.stop();
-  }
+  await onBenchServer(log, (connection) => run(connection, options, log));
   return 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      console.error(`bench-storage: ${(e as Error).message}`);
-      process.exitCode = 1;
-    },
-  );
+  runBenchMain("bench-storage", main);
 }
