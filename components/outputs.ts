@@ -23,6 +23,8 @@ export const STACK_OUTPUTS: readonly StackOutputDoc[] = [
   { name: "containerName", secret: false, modes: "local", description: "The server container." },
   { name: "backupContainerName", secret: false, modes: "local", description: "The backup sidecar container (absent with backupEnabled false)." },
   { name: "backupLocation", secret: false, modes: "local", description: "Where the dumps are: the backup volume's name or backupHostPath." },
+  { name: "pitrContainerName", secret: false, modes: "local", description: "The point-in-time-recovery sidecar container (absent with pitrEnabled false)." },
+  { name: "pitrLocation", secret: false, modes: "local", description: "Where the WAL archive and base backups are: the archive volume's name or pitrHostPath." },
   { name: "writerRole", secret: false, modes: "both", description: "The collector's role: INSERT and SELECT on the tables, USAGE on their sequences." },
   { name: "writerPassword", secret: true, modes: "both", description: "The writer's generated password." },
   { name: "writerConnectionUrl", secret: true, modes: "both", description: "The collector's URL from the Docker host (with the TLS parameters for an external server)." },
