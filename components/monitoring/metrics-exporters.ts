@@ -80,6 +80,12 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
    */
   readonly pitrSlot?: string;
   /**
+   * Seconds between the archive's base backups (config pitrBaseBackupInterval), exported with the archive's metrics
+   * so the stale-base-backup alert follows the stack's config. Only with `pitrSlot`.
+   * @default 86400
+   */
+  readonly pitrBaseBackupIntervalSeconds?: number;
+  /**
    * The database size the disk alert measures against, in bytes.
    * @default 200 GiB
    */
@@ -187,7 +193,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
               { file: `${SQL_EXPORTER_DIR}/timescaledb.collector.yml`, content: timescaledbCollector(), permissions: "0444" },
               {
                 file: `${SQL_EXPORTER_DIR}/crypto_scout.collector.yml`,
-                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot }),
+                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot, pitrBaseBackupIntervalSeconds: args.pitrBaseBackupIntervalSeconds }),
                 permissions: "0444",
               },
             ]),

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { databaseUrl } from "../database/url";
 import { COLLECTOR_FILE, parseCollector } from "../database/monitoring";
-import { pitrMetrics } from "../backup/pitr";
+import { PITR_DEFAULTS, pitrMetrics } from "../backup/pitr";
+import { pitrStatusMetrics } from "./pitr-status";
 
 /** Where the sidecar's files go inside its container; collector_files resolve relative to the config's directory. */
 export const SQL_EXPORTER_DIR = "/etc/sql_exporter";
@@ -44,8 +45,17 @@ export function sqlExporterConfig(target: SqlExporterTarget): string {
   );
 }
 
-/** The stack's collector: backup freshness (when the stack runs backups) and the database size budget. */
-export function stackCollector(opts: { readonly backupFile?: string; readonly databaseSizeBudgetBytes: number; readonly schema: string; readonly pitrSlot?: string }): string {
+/**
+ * The stack's collector: backup freshness (when the stack runs backups), the database size budget, and with
+ * `pitrSlot` the point-in-time archive's slot, receiver and status-file metrics.
+ */
+export function stackCollector(opts: {
+  readonly backupFile?: string;
+  readonly databaseSizeBudgetBytes: number;
+  readonly schema: string;
+  readonly pitrSlot?: string;
+  readonly pitrBaseBackupIntervalSeconds?: number;
+}): string {
   const metrics: object[] = [
     {
       metric_name: "crypto_scout_database_size_budget_bytes",
@@ -73,8 +83,11 @@ export function stackCollector(opts: { readonly backupFile?: string; readonly da
       },
     );
   }
-  // The point-in-time archive's slot, receiver and base backups (components/backup/pitr.ts pitrMetrics).
-  if (opts.pitrSlot !== undefined) metrics.push(...pitrMetrics(opts.pitrSlot));
+  // The point-in-time archive's slot and receiver (components/backup/pitr.ts pitrMetrics), and what only its status
+  // files know: base backups, verification, the newest archived WAL (pitr-status.ts).
+  if (opts.pitrSlot !== undefined) {
+    metrics.push(...pitrMetrics(opts.pitrSlot), ...pitrStatusMetrics(opts.schema, opts.pitrBaseBackupIntervalSeconds ?? PITR_DEFAULTS.baseBackupIntervalSeconds));
+  }
   return yaml.dump({ collector_name: "crypto_scout", metrics }, { lineWidth: -1 });
 }
 
