@@ -204,6 +204,7 @@ function localServer() {
             bindAddress: settings.monitoring.bindAddress,
             ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
             backupFile: monitorBackups ? backupFile : undefined,
+            backupSchedule: settings.backup.schedule,
             pitrSlot: pitr ? PITR_SLOT : undefined,
             pitrBaseBackupIntervalSeconds: settings.pitr.baseBackupIntervalSeconds,
             databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,

@@ -94,6 +94,17 @@ describe("monitoring under mocks: prod stack (on by default)", () => {
     }
   });
 
+  it("exports the longest wait between dumps that backupSchedule allows (@daily by default)", async () => {
+    const maxAge = (r: ProgramRun) => {
+      const files = unwrapSecretInput(r.one(CONTAINER, "metrics-sql-exporter").inputs.uploads) as Array<{ content: string }>;
+      const collector = yaml.load(files[2].content) as { metrics: Array<{ metric_name: string; query: string }> };
+      return collector.metrics.find((m) => m.metric_name === "crypto_scout_backup_max_age_seconds")?.query;
+    };
+    assert.equal(maxAge(run), "SELECT 86400::float8 AS max_age");
+    assert.equal(maxAge(await runProgram("prod", { backupSchedule: "@hourly" })), "SELECT 3600::float8 AS max_age");
+    assert.equal(maxAge(await runProgram("prod", { backupSchedule: "0 3 * * 1-5" })), `SELECT ${3 * 86400}::float8 AS max_age`);
+  });
+
   it("follows pitrBaseBackupInterval, and has no archive function or metrics with PITR off", async () => {
     const weekly = await runProgram("prod", { pitrBaseBackupInterval: "7d" });
     const files = unwrapSecretInput(weekly.one(CONTAINER, "metrics-sql-exporter").inputs.uploads) as Array<{ content: string }>;
@@ -138,6 +149,7 @@ describe("sql_exporter's generated files", () => {
     assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout" })), ["crypto_scout_database_size_budget_bytes"]);
     assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout", backupFile: "/backups/x" })), [
       "crypto_scout_database_size_budget_bytes",
+      "crypto_scout_backup_max_age_seconds",
       "crypto_scout_backup_age_seconds",
       "crypto_scout_backup_present",
     ]);

@@ -11,6 +11,7 @@ import { databaseUrl } from "../database/url";
 import { COLLECTOR_FILE, parseCollector } from "../database/monitoring";
 import { PITR_DEFAULTS, pitrMetrics } from "../backup/pitr";
 import { pitrStatusMetrics } from "./pitr-status";
+import { scheduleMaxIntervalSeconds } from "../backup/schedule";
 
 /** Where the sidecar's files go inside its container; collector_files resolve relative to the config's directory. */
 export const SQL_EXPORTER_DIR = "/etc/sql_exporter";
@@ -46,11 +47,14 @@ export function sqlExporterConfig(target: SqlExporterTarget): string {
 }
 
 /**
- * The stack's collector: backup freshness (when the stack runs backups), the database size budget, and with
- * `pitrSlot` the point-in-time archive's slot, receiver and status-file metrics.
+ * The stack's collector: backup freshness (when the stack runs backups) with the longest wait `backupSchedule` allows
+ * between two dumps, the database size budget, and with `pitrSlot` the point-in-time archive's slot, receiver and
+ * status-file metrics.
  */
 export function stackCollector(opts: {
   readonly backupFile?: string;
+  /** The backup sidecar's schedule (config backupSchedule). @default "@daily" */
+  readonly backupSchedule?: string;
   readonly databaseSizeBudgetBytes: number;
   readonly schema: string;
   readonly pitrSlot?: string;
@@ -66,7 +70,17 @@ export function stackCollector(opts: {
     },
   ];
   if (opts.backupFile !== undefined) {
+    const schedule = opts.backupSchedule ?? "@daily";
+    const maxAge = scheduleMaxIntervalSeconds(schedule);
+    if (maxAge === undefined) throw new Error(`stackCollector: backupSchedule ${JSON.stringify(schedule)} is not a schedule the backup sidecar runs`);
     metrics.push(
+      {
+        metric_name: "crypto_scout_backup_max_age_seconds",
+        type: "gauge",
+        help: "The longest time between two scheduled dumps (config backupSchedule); the backup-age alert compares crypto_scout_backup_age_seconds with it.",
+        values: ["max_age"],
+        query: `SELECT ${maxAge}::float8 AS max_age`,
+      },
       {
         metric_name: "crypto_scout_backup_age_seconds",
         type: "gauge",
