@@ -107,8 +107,8 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
 
 /**
  * Metrics for the stack's Prometheus: postgres_exporter (server metrics, pg_stat_statements) and sql_exporter
- * (TimescaleDB's hypertables, chunks and jobs from monitoring/timescaledb-collector.yml, the backup age and the size
- * budget), both on the stack's network, as the monitoring role, their ports published on loopback by default.
+ * (TimescaleDB's hypertables, chunks and jobs from monitoring/timescaledb-collector.yml, the backup age and the
+ * schedule's longest interval, the size budget, the point-in-time archive), both on the stack's network, as the monitoring role, their ports published on loopback by default.
  * Alert rules and a dashboard for them are in monitoring/ (docs/monitoring.md "Monitoring").
  *
  * @example
