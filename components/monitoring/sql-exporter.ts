@@ -1,10 +1,10 @@
 /**
  * sql_exporter's files, as text: the main config (holds the DSN with the monitoring role's password, so it is uploaded
  * as a secret file, never an environment value: sql_exporter has no password-file option, burningalchemist/sql_exporter
- * config/secret_resolver.go) and this stack's own collector (backup age and the schedule's longest interval, the database size
- * budget, the point-in-time archive). The TimescaleDB
- * collector is the static file monitoring/timescaledb-collector.yml. Format: sql_exporter 0.24 config/config.go,
- * collector_config.go, metric_config.go. Pure functions: tested without Pulumi.
+ * config/secret_resolver.go) and this stack's own collector (backup age and the schedule's longest interval, the
+ * database size budget, the point-in-time archive). The TimescaleDB collector is the static file
+ * monitoring/timescaledb-collector.yml. Format: sql_exporter 0.24 config/config.go, collector_config.go,
+ * metric_config.go. Pure functions: tested without Pulumi.
  */
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
