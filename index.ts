@@ -160,7 +160,7 @@ function localServer() {
       readyTimeoutSeconds: settings.readyTimeoutSeconds,
       // A replaced container (new image, new limits) is checked for readiness again before anything connects.
       serverRevision: server.container.id,
-      monitoring: settings.monitoring.enabled ? { backupFile: monitorBackups ? backupFile : undefined } : undefined,
+      monitoring: settings.monitoring.enabled ? { backupFile: monitorBackups ? backupFile : undefined, pitrDir: pitrStorage ? PITR_DIR : undefined } : undefined,
     },
     { dependsOn: [server] },
   );
@@ -204,7 +204,9 @@ function localServer() {
             bindAddress: settings.monitoring.bindAddress,
             ports: { postgresExporter: settings.monitoring.postgresExporterPort, sqlExporter: settings.monitoring.sqlExporterPort },
             backupFile: monitorBackups ? backupFile : undefined,
+            backupSchedule: settings.backup.schedule,
             pitrSlot: pitr ? PITR_SLOT : undefined,
+            pitrBaseBackupIntervalSeconds: settings.pitr.baseBackupIntervalSeconds,
             databaseSizeBudgetBytes: settings.monitoring.databaseSizeBudgetBytes,
             logRotation,
             engine: settings.containerEngine,

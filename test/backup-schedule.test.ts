@@ -24,6 +24,7 @@ import {
   SCHEDULE_DESCRIPTORS,
   SCHEDULE_EXAMPLES,
   parseGoDuration,
+  scheduleMaxIntervalSeconds,
   scheduleProblem,
   scheduleWarning,
 } from "../components/backup/schedule";
@@ -271,6 +272,49 @@ describe("Go duration parser (time.ParseDuration)", () => {
       const r = parseGoDuration(text);
       assert.equal(r.ok, false);
       if (!r.ok) assert.match(r.problem, reason);
+    });
+  }
+});
+
+describe("scheduleMaxIntervalSeconds (the backup-age alert's expected interval)", () => {
+  const cases: ReadonlyArray<readonly [string, number | undefined]> = [
+    ["@daily", 86400],
+    ["@midnight", 86400],
+    ["@hourly", 3600],
+    ["@weekly", 7 * 86400],
+    ["@monthly", 31 * 86400],
+    ["@yearly", 366 * 86400],
+    ["@every 6h", 21600],
+    ["@every 1h30m", 5400],
+    ["0 3 * * *", 86400],
+    ["0 0 3 * * *", 86400],
+    ["*/15 * * * *", 900],
+    ["0 2,14 * * *", 12 * 3600],
+    // 02:00, 03:00 and 14:00: the longest is 14:00 to 02:00 the next day.
+    ["0 2,3,14 * * *", 12 * 3600],
+    ["0 1,2 * * *", 23 * 3600],
+    // Weekdays only: Friday 03:00 to Monday 03:00.
+    ["0 3 * * 1-5", 3 * 86400],
+    // Day of month and day of week both restricted: either matches (the 1st or a Sunday).
+    ["0 0 1 * 0", 7 * 86400],
+    // The 1st of each month: July 1st to August 1st, and December to January, are 31 days.
+    ["0 3 1 * *", 31 * 86400],
+    // February 29th: leap years.
+    ["0 0 29 2 *", 1461 * 86400],
+    ["* * * * * *", 1],
+    ["TZ=UTC 0 3 * * *", 86400],
+    // A daylight-saving change makes one interval an hour longer.
+    ["TZ=Europe/Berlin 0 3 * * *", 86400 + 3600],
+    ["CRON_TZ=America/New_York @daily", 86400 + 3600],
+    // Schedules the sidecar would not run have none.
+    ["0 0 31 2 *", undefined],
+    ["@every 500ms", undefined],
+    ["@every 90.5s", undefined],
+    ["not a schedule", undefined],
+  ];
+  for (const [schedule, expected] of cases) {
+    it(`${JSON.stringify(schedule)}: ${expected ?? "none"}`, () => {
+      assert.equal(scheduleMaxIntervalSeconds(schedule), expected);
     });
   }
 });

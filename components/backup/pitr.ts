@@ -347,7 +347,8 @@ export function withPitrServerSettings(command: readonly string[], slotWalKeepMi
  * read on the server by the monitoring role (pg_monitor): the slot from pg_replication_slots (readable by every
  * role), the receiver from pg_stat_replication (its LSNs and reply_time need pg_read_all_stats, which pg_monitor
  * has). Gauges; a NULL is not exported. What only the archive volume knows (the newest verified base backup, a
- * failed verification, the newest archived file) is in its status files and the sidecar's health check
+ * failed verification, the newest archived file) is in its status files, which the server reads through its
+ * read-only mount for the metrics of components/monitoring/pitr-status.ts, and in the sidecar's health check
  * (pitrHealthCheck): the server keeps no trace of a finished base backup without archive_mode (its backup history
  * file is removed at once, PostgreSQL xlog.c CleanupBackupHistory).
  */

@@ -574,3 +574,80 @@ function neverFiresWarning(fields: readonly Field[]): string | undefined {
   if (!monthDayExists && dow.values.size === 0) return `never fires: ${why} and the day of week field selects no value`;
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The longest wait between two runs
+
+/** The descriptors as robfig's parseDescriptor builds them (parser.go:366-422), as their longest interval in seconds. */
+const DESCRIPTOR_MAX_INTERVAL: ReadonlyMap<string, number> = new Map([
+  // "0 0 0 1 1 *": January 1st, 366 days apart across a leap year.
+  ["@yearly", 366 * 86400],
+  ["@annually", 366 * 86400],
+  // "0 0 0 1 * *": the 1st of each month, 31 days apart at most.
+  ["@monthly", 31 * 86400],
+  // "0 0 0 * * 0": Sundays.
+  ["@weekly", 7 * 86400],
+  // "0 0 0 * * *"
+  ["@daily", 86400],
+  ["@midnight", 86400],
+  // "0 0 * * * *"
+  ["@hourly", 3600],
+]);
+
+/** Days scanned for a field schedule's matching dates: two 28-year cycles of weekdays over dates (no century gap). */
+const SCAN_START_UTC = Date.UTC(2025, 0, 1);
+const SCAN_DAYS = 2 * 10227;
+
+/**
+ * The longest time, in seconds, between two consecutive runs of `schedule` (a schedule backupScheduleProblem accepts),
+ * so the backup-age alert can follow the stack's backupSchedule: `@every d` is d (at least 1 s, whole seconds, as
+ * robfig's Every keeps it), a descriptor its longest interval, and a field schedule the longest gap between the times
+ * SpecSchedule.Next would pick (spec.go:58-175), found from the times of day it selects and the dates it matches
+ * (dayMatches, spec.go:179-188) over 56 years. A schedule in a time zone other than UTC gets an hour more, for a
+ * daylight-saving change (the container's Local is UTC: TZ=UTC in backup-sidecar.ts). Undefined for a schedule the
+ * sidecar would not run.
+ */
+export function scheduleMaxIntervalSeconds(schedule: string): number | undefined {
+  if (backupScheduleProblem(schedule) !== undefined) return undefined;
+  const parsed = parseSchedule(schedule);
+  if (!parsed.ok) return undefined;
+  const zone = /^(?:CRON_)?TZ=([^ ]*) /.exec(schedule)?.[1];
+  const dst = zone === undefined || zone === "" || zone === "UTC" || zone === "Local" ? 0 : 3600;
+  const s = parsed.schedule;
+  switch (s.kind) {
+    case "descriptor":
+      return (DESCRIPTOR_MAX_INTERVAL.get(s.name) ?? 0) + dst;
+    case "every":
+      return Number(everyDelay(s.nanoseconds) / NS_PER_SECOND) + dst;
+    case "fields":
+      return fieldsMaxInterval(s.fields) + dst;
+  }
+}
+
+function fieldsMaxInterval(fields: readonly Field[]): number {
+  const [second, minute, hour, dom, month, dow] = fields;
+  // The times of day it selects (the same on every matching date), in seconds, ascending.
+  const times: number[] = [];
+  for (const h of [...hour.values].sort((a, b) => a - b)) {
+    for (const m of [...minute.values].sort((a, b) => a - b)) {
+      for (const sec of [...second.values].sort((a, b) => a - b)) times.push(h * 3600 + m * 60 + sec);
+    }
+  }
+  let longest = 0;
+  for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+  // Between the last run of one matching date and the first of the next.
+  const both = dom.star || dow.star;
+  let previous: number | undefined;
+  let longestDays = 0;
+  for (let day = 0; day < SCAN_DAYS; day++) {
+    const date = new Date(SCAN_START_UTC + day * 86400_000);
+    if (!month.values.has(date.getUTCMonth() + 1)) continue;
+    const d = dom.values.has(date.getUTCDate());
+    const w = dow.values.has(date.getUTCDay());
+    if (!(both ? d && w : d || w)) continue;
+    if (previous !== undefined) longestDays = Math.max(longestDays, day - previous);
+    previous = day;
+  }
+  if (longestDays > 0) longest = Math.max(longest, longestDays * 86400 - (times[times.length - 1] - times[0]));
+  return longest;
+}

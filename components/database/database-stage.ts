@@ -18,6 +18,7 @@ import { applyTransform, type Transform } from "../transform";
 import { databaseUrl } from "./url";
 import { monitoringPrivileges } from "./monitoring";
 import { BackupAgeFunction } from "./providers/backup-age";
+import { PitrStatusFunction } from "./providers/pitr-status";
 import { ArgumentChecks, port, wholeNumber } from "../args";
 import type { ConnectionArgs } from "./providers/connection";
 import type { ConnectionTls } from "./providers/live";
@@ -116,11 +117,12 @@ export interface DatabaseStageArgs {
   /**
    * A monitoring login role for the metrics exporters (pg_monitor, CONNECT, nothing on the tables; see
    * monitoring.ts), the pg_stat_statements extension (the server must preload it), and, with `backupFile`, the
-   * backup-age function that role may call. Unset: none of these.
+   * backup-age function that role may call, and with `pitrDir` (the point-in-time archive as the server sees it,
+   * read-only) the archive status function (components/monitoring/pitr-status.ts). Unset: none of these.
    * @default undefined
-   * @example { role: "crypto_scout_monitor", backupFile: "/backups/last/crypto_scout-latest.dump" }
+   * @example { role: "crypto_scout_monitor", backupFile: "/backups/last/crypto_scout-latest.dump", pitrDir: "/pitr" }
    */
-  readonly monitoring?: { readonly role?: string; readonly backupFile?: string };
+  readonly monitoring?: { readonly role?: string; readonly backupFile?: string; readonly pitrDir?: string };
   /**
    * Adjust a child's args before it is created, e.g. TLS for a remote server or a connection limit for a role.
    * @example { provider: { sslmode: "require" }, role: (args) => { args.connectionLimit = 20; } }
@@ -242,7 +244,7 @@ export class DatabaseStage extends pulumi.ComponentResource {
 
   /**
    * 6. Monitoring: pg_stat_statements, a login role with pg_monitor and CONNECT only (monitoring.ts), and the
-   * backup-age function only that role may call.
+   * backup-age and PITR archive status functions only that role may call.
    */
   private monitoringObjects({ name, args, plan, pg, connection, schema }: StepContext, roleName: string) {
     const database = this.readiness.database;
@@ -280,6 +282,13 @@ export class DatabaseStage extends pulumi.ComponentResource {
       new BackupAgeFunction(
         `${name}-backup-age`,
         { ...connection, schema: plan.schema, file: args.monitoring.backupFile, role: role.name },
+        { parent: this, dependsOn: [schema, role] },
+      );
+    }
+    if (args.monitoring?.pitrDir) {
+      new PitrStatusFunction(
+        `${name}-pitr-status`,
+        { ...connection, schema: plan.schema, dir: args.monitoring.pitrDir, role: role.name },
         { parent: this, dependsOn: [schema, role] },
       );
     }

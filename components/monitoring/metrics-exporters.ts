@@ -6,6 +6,8 @@ import { engineIgnoreChanges } from "../docker-read-back";
 import { applyTransform, type Transform } from "../transform";
 import { ArgumentChecks, ipAddress, nonEmpty, port } from "../args";
 import { sqlIdentifier } from "../database/model";
+import { backupScheduleRule } from "../backup/schedule";
+import { pitrRules } from "../backup/pitr";
 import { SQL_EXPORTER_CONFIG, SQL_EXPORTER_DIR, sqlExporterConfig, stackCollector, timescaledbCollector } from "./sql-exporter";
 
 /**
@@ -74,11 +76,23 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
    */
   readonly backupFile?: string;
   /**
+   * The backup sidecar's schedule (config backupSchedule): the longest wait between two dumps it allows is exported
+   * with the backup age, so the backup-age alert follows it. Only with `backupFile`.
+   * @default "@daily"
+   */
+  readonly backupSchedule?: string;
+  /**
    * Export the point-in-time archive's metrics for this replication slot (components/backup/pitr.ts pitrMetrics).
    * Unset: none.
    * @example "crypto_scout_pitr"
    */
   readonly pitrSlot?: string;
+  /**
+   * Seconds between the archive's base backups (config pitrBaseBackupInterval), exported with the archive's metrics
+   * so the stale-base-backup alert follows the stack's config. Only with `pitrSlot`.
+   * @default 86400
+   */
+  readonly pitrBaseBackupIntervalSeconds?: number;
   /**
    * The database size the disk alert measures against, in bytes.
    * @default 200 GiB
@@ -93,8 +107,8 @@ export interface MetricsExportersArgs extends ContainerComponentArgs {
 
 /**
  * Metrics for the stack's Prometheus: postgres_exporter (server metrics, pg_stat_statements) and sql_exporter
- * (TimescaleDB's hypertables, chunks and jobs from monitoring/timescaledb-collector.yml, the backup age and the size
- * budget), both on the stack's network, as the monitoring role, their ports published on loopback by default.
+ * (TimescaleDB's hypertables, chunks and jobs from monitoring/timescaledb-collector.yml, the backup age and the
+ * schedule's longest interval, the size budget, the point-in-time archive), both on the stack's network, as the monitoring role, their ports published on loopback by default.
  * Alert rules and a dashboard for them are in monitoring/ (docs/monitoring.md "Monitoring").
  *
  * @example
@@ -126,7 +140,9 @@ export class MetricsExporters extends pulumi.ComponentResource {
       .check("password", args.password, nonEmpty)
       .check("bindAddress", args.bindAddress, ipAddress)
       .check("ports.postgresExporter", args.ports?.postgresExporter, port)
-      .check("ports.sqlExporter", args.ports?.sqlExporter, port);
+      .check("ports.sqlExporter", args.ports?.sqlExporter, port)
+      .check("backupSchedule", args.backupSchedule, backupScheduleRule)
+      .check("pitrBaseBackupIntervalSeconds", args.pitrBaseBackupIntervalSeconds, pitrRules.baseBackupIntervalSeconds);
 
     const host = args.serverHost ?? "timescaledb";
     const database = args.database ?? "crypto_scout";
@@ -187,7 +203,7 @@ export class MetricsExporters extends pulumi.ComponentResource {
               { file: `${SQL_EXPORTER_DIR}/timescaledb.collector.yml`, content: timescaledbCollector(), permissions: "0444" },
               {
                 file: `${SQL_EXPORTER_DIR}/crypto_scout.collector.yml`,
-                content: stackCollector({ backupFile: args.backupFile, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot }),
+                content: stackCollector({ backupFile: args.backupFile, backupSchedule: args.backupSchedule, databaseSizeBudgetBytes: args.databaseSizeBudgetBytes ?? 200 * 1024 ** 3, schema, pitrSlot: args.pitrSlot, pitrBaseBackupIntervalSeconds: args.pitrBaseBackupIntervalSeconds }),
                 permissions: "0444",
               },
             ]),

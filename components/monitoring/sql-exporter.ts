@@ -1,15 +1,18 @@
 /**
  * sql_exporter's files, as text: the main config (holds the DSN with the monitoring role's password, so it is uploaded
  * as a secret file, never an environment value: sql_exporter has no password-file option, burningalchemist/sql_exporter
- * config/secret_resolver.go) and this stack's own collector (backup age, the database size budget). The TimescaleDB
- * collector is the static file monitoring/timescaledb-collector.yml. Format: sql_exporter 0.24 config/config.go,
- * collector_config.go, metric_config.go. Pure functions: tested without Pulumi.
+ * config/secret_resolver.go) and this stack's own collector (backup age and the schedule's longest interval, the
+ * database size budget, the point-in-time archive). The TimescaleDB collector is the static file
+ * monitoring/timescaledb-collector.yml. Format: sql_exporter 0.24 config/config.go, collector_config.go,
+ * metric_config.go. Pure functions: tested without Pulumi.
  */
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { databaseUrl } from "../database/url";
 import { COLLECTOR_FILE, parseCollector } from "../database/monitoring";
-import { pitrMetrics } from "../backup/pitr";
+import { PITR_DEFAULTS, pitrMetrics } from "../backup/pitr";
+import { pitrStatusMetrics } from "./pitr-status";
+import { scheduleMaxIntervalSeconds } from "../backup/schedule";
 
 /** Where the sidecar's files go inside its container; collector_files resolve relative to the config's directory. */
 export const SQL_EXPORTER_DIR = "/etc/sql_exporter";
@@ -44,8 +47,20 @@ export function sqlExporterConfig(target: SqlExporterTarget): string {
   );
 }
 
-/** The stack's collector: backup freshness (when the stack runs backups) and the database size budget. */
-export function stackCollector(opts: { readonly backupFile?: string; readonly databaseSizeBudgetBytes: number; readonly schema: string; readonly pitrSlot?: string }): string {
+/**
+ * The stack's collector: backup freshness (when the stack runs backups) with the longest wait `backupSchedule` allows
+ * between two dumps, the database size budget, and with `pitrSlot` the point-in-time archive's slot, receiver and
+ * status-file metrics.
+ */
+export function stackCollector(opts: {
+  readonly backupFile?: string;
+  /** The backup sidecar's schedule (config backupSchedule). @default "@daily" */
+  readonly backupSchedule?: string;
+  readonly databaseSizeBudgetBytes: number;
+  readonly schema: string;
+  readonly pitrSlot?: string;
+  readonly pitrBaseBackupIntervalSeconds?: number;
+}): string {
   const metrics: object[] = [
     {
       metric_name: "crypto_scout_database_size_budget_bytes",
@@ -56,7 +71,17 @@ export function stackCollector(opts: { readonly backupFile?: string; readonly da
     },
   ];
   if (opts.backupFile !== undefined) {
+    const schedule = opts.backupSchedule ?? "@daily";
+    const maxAge = scheduleMaxIntervalSeconds(schedule);
+    if (maxAge === undefined) throw new Error(`stackCollector: backupSchedule ${JSON.stringify(schedule)} is not a schedule the backup sidecar runs`);
     metrics.push(
+      {
+        metric_name: "crypto_scout_backup_max_age_seconds",
+        type: "gauge",
+        help: "The longest time between two scheduled dumps (config backupSchedule); the backup-age alert compares crypto_scout_backup_age_seconds with it.",
+        values: ["max_age"],
+        query: `SELECT ${maxAge}::float8 AS max_age`,
+      },
       {
         metric_name: "crypto_scout_backup_age_seconds",
         type: "gauge",
@@ -73,8 +98,11 @@ export function stackCollector(opts: { readonly backupFile?: string; readonly da
       },
     );
   }
-  // The point-in-time archive's slot, receiver and base backups (components/backup/pitr.ts pitrMetrics).
-  if (opts.pitrSlot !== undefined) metrics.push(...pitrMetrics(opts.pitrSlot));
+  // The point-in-time archive's slot and receiver (components/backup/pitr.ts pitrMetrics), and what only its status
+  // files know: base backups, verification, the newest archived WAL (pitr-status.ts).
+  if (opts.pitrSlot !== undefined) {
+    metrics.push(...pitrMetrics(opts.pitrSlot), ...pitrStatusMetrics(opts.schema, opts.pitrBaseBackupIntervalSeconds ?? PITR_DEFAULTS.baseBackupIntervalSeconds));
+  }
   return yaml.dump({ collector_name: "crypto_scout", metrics }, { lineWidth: -1 });
 }
 
