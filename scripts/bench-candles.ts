@@ -21,7 +21,7 @@ import { createScaledStorageSql, storageTableName } from "../components/database
 import { candleSpecs, type CandleSpec } from "../components/database/candles";
 import { applyCandles } from "../components/database/providers/candles";
 import { withClient, type Connection } from "../components/database/providers/live";
-import { onBenchServer, runBenchMain } from "./bench-server";
+import { onBenchServer, runBenchMain, timeQuery } from "./bench-server";
 import { DAY_START, insertSql, tickerRows } from "./bench-storage";
 
 const TABLE = CRYPTO_SCOUT_TABLES.find((t) => t.name === "bybit_spot_tickers_btc_usdt")!;
@@ -49,18 +49,6 @@ function rawSql(schema: string): string {
 
 function candlesSql(schema: string, name: string): string {
   return `SELECT bucket, open, high, low, close, volume_24h, turnover_24h, ticks FROM ${qualified(schema, name)} WHERE bucket >= ${DAY} AND bucket < ${NEXT_DAY} ORDER BY bucket`;
-}
-
-async function timeQuery(c: Client, sql: string, runs: number): Promise<{ ms: number; rows: unknown[] }> {
-  const times: number[] = [];
-  let rows: unknown[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    rows = (await c.query(sql)).rows;
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], rows };
 }
 
 /** Bytes of an aggregate's materialization hypertable (heap, indexes, TOAST). */

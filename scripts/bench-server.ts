@@ -3,6 +3,7 @@
  * started for the run) and how a script's main reports its exit.
  */
 import { performance } from "node:perf_hooks";
+import type { Client } from "pg";
 import type { Connection } from "../components/database/providers/live";
 import { parseDatabaseUrl } from "../components/database/providers/connection";
 import { serveTimescale } from "../test/support/serve-timescale";
@@ -38,4 +39,17 @@ export function runBenchMain(name: string, main: (argv: string[]) => Promise<num
       process.exitCode = 1;
     },
   );
+}
+
+/** The median time of `runs` runs of `sql`, and the last run's rows. */
+export async function timeQuery(c: Client, sql: string, runs: number): Promise<{ ms: number; rows: unknown[] }> {
+  const times: number[] = [];
+  let rows: unknown[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    rows = (await c.query(sql)).rows;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)], rows };
 }

@@ -34,7 +34,7 @@ import { CRYPTO_SCOUT_TABLES, hypertableSpec } from "../components/database/mode
 import { createExtensionSql, createSchemaSql, ident, literal, qualified, tableSql } from "../components/database/sql";
 import { createScaledStorageSql, storageTableName } from "../components/database/scaled";
 import { withClient, type Connection } from "../components/database/providers/live";
-import { onBenchServer, runBenchMain } from "./bench-server";
+import { onBenchServer, runBenchMain, timeQuery } from "./bench-server";
 
 const TABLE = CRYPTO_SCOUT_TABLES.find((t) => t.name === "bybit_spot_tickers_btc_usdt")!;
 export const COLUMNS = ["timestamp", "cross_sequence", "last_price", "high_price_24h", "low_price_24h", "prev_price_24h", "volume_24h", "turnover_24h", "price_24h_pcnt", "usd_index_price"];
@@ -164,18 +164,6 @@ function ohlcOnStorageSql(schema: string): string {
     `${price("min(last_price)")} AS low, ${price(`last(last_price, "timestamp")`)} AS close, sum(volume_24h) * 0.00000001 AS v ` +
     `FROM ${qualified(schema, storageTableName(TABLE.name))} GROUP BY 1 ORDER BY 1`
   );
-}
-
-async function timeQuery(c: Client, sql: string, runs: number): Promise<{ ms: number; rows: unknown[] }> {
-  const times: number[] = [];
-  let rows: unknown[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    rows = (await c.query(sql)).rows;
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], rows };
 }
 
 async function sizes(c: Client, s: Storage): Promise<{ total: number; table: number; index: number; toast: number }> {
