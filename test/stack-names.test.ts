@@ -12,19 +12,17 @@ import { fnv1a32, stackNamePrefix, stackPorts } from "../components/config/stack
 import { otherStacks, stackNeighbours } from "../components/config/stack-clash";
 import { loadStackDefinition } from "../components/config/stack";
 import { PROJECT, stackConfig, stackConfigSource } from "../components/config/stack-files";
-import { recordProgram, runProgram, type ProgramError, type Recording } from "./support/program";
+import { loadIndex, recordProgram, runProgram, type ProgramError, type Recording } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
 const NETWORK = "docker:index/network:Network";
-const INDEX = path.resolve(__dirname, "..", "index.ts");
 
 /** index.ts as stack `stack` (which has no stack file here) with prod's file's values plus `overrides`. */
 async function runAsStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Recording<unknown>> {
   const config: Record<string, unknown> = { ...stackConfig("prod") };
   for (const [key, value] of Object.entries(overrides)) config[`${PROJECT}:${key}`] = value;
-  delete require.cache[INDEX];
-  return recordProgram(() => require(INDEX), { stack, config });
+  return recordProgram(loadIndex, { stack, config });
 }
 
 /** The Docker names and published ports a run registered. */

@@ -4,6 +4,7 @@
  * Records every registered resource with its inputs, so tests can assert on exactly what Pulumi would receive.
  */
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import Module from "node:module";
 import * as pulumi from "@pulumi/pulumi";
@@ -122,13 +123,7 @@ export async function recordProgram<T>(
     resources,
     result: result as T,
     ofType: (type) => resources.filter((r) => r.type === type),
-    one(type, nameSuffix) {
-      const found = resources.filter((r) => r.type === type && (nameSuffix === undefined || r.name.endsWith(nameSuffix)));
-      if (found.length !== 1) {
-        throw new Error(`expected one ${type}${nameSuffix ? ` named *${nameSuffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
-      }
-      return found[0];
-    },
+    one: (type, nameSuffix) => oneOf(resources, type, nameSuffix),
   };
 }
 
@@ -149,20 +144,53 @@ async function settled(resources: unknown[]): Promise<void> {
 
 /**
  * Pulumi takes a stack trace for every promise it makes (@pulumi/pulumi runtime/debuggable.js debuggablePromise keeps
- * `new Error().stack` to name leaked promises at exit) and every resource (resource.js Resource.callsites, its source
- * position, which the mocks do not record). Under ts-node each trace goes through source-map-support's
- * prepareStackTrace frame by frame, which was half of a program run (1.1 s against 0.67 s with V8's own format). So
- * while a program runs, traces use V8's format: the same frames, with the transpiled line numbers (which ts-node's
- * transpile-only output keeps close to the source's). TEST_MAPPED_STACKS=1 keeps ts-node's mapping, for debugging.
+ * `new Error().stack` to name leaked promises at exit, which a test process never reports) and every resource
+ * (resource.js Resource.callsites, its source position, which the mocks do not record; it sets
+ * Error.stackTraceLimit to Infinity itself, so it is unaffected by the limit below). Under ts-node each trace went
+ * through source-map-support's prepareStackTrace frame by frame, which was half of a program run (1.1 s against 0.67 s
+ * with V8's own format), and formatting the ten frames of each promise's trace in V8's format was still 40 % of what
+ * remained (6 runs: 3.6 s with ten frames, 1.9 s with none). So while a program runs, traces are V8's own, without
+ * frames: an error the program throws keeps its message (what the tests assert on and what `pulumi preview` prints)
+ * but not where it was thrown. TEST_MAPPED_STACKS=1 keeps full, source-mapped traces, for debugging a failing run.
  */
 function plainStackTraces(): () => void {
   if (process.env.TEST_MAPPED_STACKS === "1") return () => undefined;
   const mapped = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  Error.stackTraceLimit = 0;
   return () => {
     Error.prepareStackTrace = mapped;
+    Error.stackTraceLimit = limit;
   };
 }
+
+/** ts-node's service, which its `register` leaves on the process (ts-node dist/index.js REGISTER_INSTANCE). */
+const TS_NODE = Symbol.for("ts-node.register.instance");
+let indexJs: string | undefined;
+
+/**
+ * index.ts evaluated afresh, as `pulumi preview` runs it once per process: a new module each call, so its top level
+ * runs again and registers the resources again, while the modules it imports stay loaded (they hold no stack state).
+ * ts-node's transpilation of it is done once per process and kept (a quarter of a program run otherwise); without
+ * ts-node (plain node on compiled output) it is required afresh.
+ */
+export function loadIndex(): Record<string, unknown> {
+  const service = (process as unknown as Record<symbol, { compile(code: string, fileName: string): string } | undefined>)[TS_NODE];
+  if (!service) {
+    delete require.cache[INDEX];
+    return require(INDEX) as Record<string, unknown>;
+  }
+  indexJs ??= service.compile(fs.readFileSync(INDEX, "utf8"), INDEX);
+  const m = new Module(INDEX, module) as Module & { _compile(code: string, filename: string): void; paths: string[] };
+  m.filename = INDEX;
+  m.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(path.dirname(INDEX));
+  m._compile(indexJs, INDEX);
+  return m.exports as Record<string, unknown>;
+}
+
+/** Program runs already made in this process, by their arguments (see runProgram). */
+const runs = new Map<string, Promise<ProgramRun>>();
 
 /**
  * Runs index.ts for `stack` with that stack's config. `overrides` replace single keys (without the project
@@ -170,14 +198,47 @@ function plainStackTraces(): () => void {
  * keeps as secrets. Throws what the program throws (that is how a bad config fails a preview).
  */
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = true, secrets: readonly string[] = []): Promise<ProgramRun> {
+  // The program under mocks is a function of its config: a run with the same arguments records the same resources,
+  // so each is made once per process (a worker keeps it for the files it runs after) and every caller gets its own
+  // copy of the recorded inputs to change as it likes. A run that throws is not kept (a refusal is cheap).
+  const key = JSON.stringify([stack, overrides, preview, secrets]);
+  let run = runs.get(key);
+  if (!run) {
+    run = runProgramOnce(stack, overrides, preview, secrets);
+    runs.set(key, run);
+    run.catch(() => runs.delete(key));
+  }
+  return copyOfRun(await run);
+}
+
+function copyOfRun(run: ProgramRun): ProgramRun {
+  const resources = run.resources.map((r) => ({ ...r, inputs: structuredClone(r.inputs) }));
+  return {
+    ...run,
+    resources,
+    outputs: { ...run.outputs },
+    exports: { ...run.exports },
+    ofType: (type) => resources.filter((r) => r.type === type),
+    one: (type, nameSuffix) => oneOf(resources, type, nameSuffix),
+  };
+}
+
+function oneOf(resources: RecordedResource[], type: string, nameSuffix?: string): RecordedResource {
+  const found = resources.filter((r) => r.type === type && (nameSuffix === undefined || r.name.endsWith(nameSuffix)));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${nameSuffix ? ` named *${nameSuffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+  }
+  return found[0];
+}
+
+async function runProgramOnce(stack: string, overrides: Record<string, unknown>, preview: boolean, secrets: readonly string[]): Promise<ProgramRun> {
   const config: Record<string, unknown> = { ...stackConfig(stack) };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete config[`${PROJECT}:${key}`];
     else config[`${PROJECT}:${key}`] = value;
   }
-  delete require.cache[INDEX];
   const secretKeys = secrets.map((k) => `${PROJECT}:${k}`);
-  const recording = await recordProgram(() => require(INDEX) as Record<string, unknown>, { stack, config, preview, secretKeys });
+  const recording = await recordProgram(loadIndex, { stack, config, preview, secretKeys });
   const exports = recording.result;
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
