@@ -3,7 +3,8 @@
  * .mocharc.cjs over 'test/**\/*.test.ts'), once per mode given, and prints the figures of the runs side by side:
  * wall time, CPU time of every process of the run (mocha and its workers), tests passed / pending / failed, engine
  * starts by kind (test/support/engine-starts.ts: the embedded TimescaleDB, PGlite instances, PostgreSQL 15 servers,
- * PGlite snapshots made), and each run's 10 slowest tests.
+ * PGlite snapshots made), and each run's 10 slowest tests and, in parallel runs, 10 slowest files (test/support/hooks.ts
+ * TEST_FILE_LOG: the worker's wall and CPU time per file, its `before` hooks and engine starts included).
  *
  *   npm run bench:tests                  # the default (parallel, one worker per core) and --jobs 1 (serial)
  *   npm run bench:tests -- --modes default
@@ -31,6 +32,7 @@ interface Run {
   exit: number;
   result: MochaJson;
   starts: Map<string, { n: number; ms: number }>;
+  files: { file: string; wallMs: number; cpuMs: number }[];
 }
 
 const ROOT = path.resolve(__dirname, "..");
@@ -49,13 +51,14 @@ async function runSuite(mode: string, cold: boolean): Promise<Run> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-tests-"));
   const json = path.join(tmp, "mocha.json");
   const engines = path.join(tmp, "engines.jsonl");
+  const fileLog = path.join(tmp, "files.jsonl");
   if (cold) for (const f of fs.readdirSync(os.tmpdir())) if (/^crypto-scout-db-pglite-.*\.tar$/.test(f)) fs.rmSync(path.join(os.tmpdir(), f));
   const mocha = require.resolve("mocha/bin/mocha.js");
   const args = [mocha, "test/**/*.test.ts", ...MODES[mode], "--reporter", "json", "--reporter-option", `output=${json}`];
   const cpu0 = childrenCpu();
   const t0 = process.hrtime.bigint();
   const exit = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, TEST_ENGINE_LOG: engines } });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, TEST_ENGINE_LOG: engines, TEST_FILE_LOG: fileLog } });
     child.on("close", (code) => resolve(code ?? -1));
   });
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -69,8 +72,9 @@ async function runSuite(mode: string, cold: boolean): Promise<Run> {
       starts.set(kind, { n: s.n + 1, ms: s.ms + ms });
     }
   }
+  const files = fs.existsSync(fileLog) ? fs.readFileSync(fileLog, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Run["files"][number]) : [];
   fs.rmSync(tmp, { recursive: true, force: true });
-  return { mode, wallS, cpuUserS: cpu1.user - cpu0.user, cpuSysS: cpu1.sys - cpu0.sys, exit, result, starts };
+  return { mode, wallS, cpuUserS: cpu1.user - cpu0.user, cpuSysS: cpu1.sys - cpu0.sys, exit, result, starts, files };
 }
 
 function table(rows: string[][]): string {
@@ -107,6 +111,12 @@ async function main(): Promise<void> {
     console.log(`\nslowest 10 tests (${r.mode}):`);
     const slow = [...r.result.tests].sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0)).slice(0, 10);
     for (const t of slow) console.log(`  ${String(t.duration ?? 0).padStart(6)} ms  ${path.relative(ROOT, t.file ?? "")}: ${t.fullTitle.slice(0, 110)}`);
+    if (r.files.length > 1) {
+      console.log(`\nslowest 10 files (${r.mode}; wall and CPU of the worker while it ran the file, hooks included):`);
+      for (const f of [...r.files].sort((a, b) => b.wallMs - a.wallMs).slice(0, 10)) {
+        console.log(`  ${String(f.wallMs).padStart(6)} ms wall ${String(f.cpuMs).padStart(6)} ms CPU  ${f.file}`);
+      }
+    }
     for (const f of r.result.failures) console.log(`  FAILED: ${f.fullTitle}: ${(f.err.message ?? "").split("\n")[0]}`);
   }
   if (runs.some((r) => r.exit !== 0)) process.exitCode = 1;
