@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pgHbaConf, pgpassLine, pitrScript, recoveryTargetProblem, restoreCommand, PITR_SLOT, REPLICATION_ROLE, type PitrPlan } from "../components/backup/pitr";
 import { drillMissing, runPitrDrill } from "../scripts/drill-pitr";
+import { scratchDir } from "./support/pg15";
 
 const PLAN: PitrPlan = {
   host: "timescaledb",
@@ -128,7 +129,7 @@ describe("PITR drill (npm run drill:pitr) on a real PostgreSQL", function () {
       this.skip();
     }
     const lines: string[] = [];
-    const result = await runPitrDrill({ log: (l) => lines.push(l) });
+    const result = await runPitrDrill({ log: (l) => lines.push(l), workDir: scratchDir() });
     assert.equal(lines[lines.length - 1], result.lastLine);
     assert.match(result.lastLine, /^pitr drill: restored to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}: 200 of 200 rows committed before T, 0 after; data lost on volume loss: \d+\.\d{3} s$/);
     assert.equal(result.restoredBefore, result.committedBefore);

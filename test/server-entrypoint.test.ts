@@ -17,14 +17,13 @@ import { strict as assert } from "node:assert";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { waitForServer, withClient, type Connection } from "../components/database/providers/live";
 import { PITR_HBA_FILE } from "../components/backup/pitr";
 import { scramSha256Verifier } from "../components/database/scram";
 import { ENTRYPOINT_FILE, ENTRYPOINT_SCRIPT_PATH, VERIFIER_FILE } from "../components/server/timescaledb-server";
 import { PASSWORD_FILE } from "../components/docker-common";
-import { freePort, PG15_BIN, pg15Missing } from "./support/pg15";
+import { freePort, PG15_BIN, pg15Missing, scratchDir } from "./support/pg15";
 import { generatedBytes, isSecretInput, plain, runProgram, unwrapSecretInput, type ProgramRun, type RecordedResource } from "./support/program";
 
 const USER = "crypto_scout_db";
@@ -37,7 +36,7 @@ const asRoot = process.getuid?.() === 0;
 
 /** A scratch directory with a data directory owned by postgres (when root), and the files the container would have. */
 class Scratch {
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "entrypoint-drill-"));
+  readonly dir = fs.mkdtempSync(path.join(scratchDir(), "entrypoint-drill-"));
   readonly pgdata = path.join(this.dir, "data");
   readonly bin = path.join(this.dir, "bin");
   readonly log = path.join(this.dir, "container.log");

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { loadSettings } from "../../components/config/settings";
 import { PROJECT, stackConfig } from "../../components/config/stack-files";
-import { PG15_BIN, freePort, pg15Missing, startPg15, type Pg15 } from "../support/pg15";
+import { PG15_BIN, freePort, pg15Missing, pg15Template, serverUser, startPg15, type Pg15 } from "../support/pg15";
 
 const USER = "reserved_tester";
 const PASSWORD = "reserved-pw";
@@ -40,13 +40,11 @@ describe("refused postgresSettings on a real PostgreSQL 15", function () {
       this.skip();
     }
     server = await startPg15({ user: USER, password: PASSWORD });
-    const asPostgres = process.getuid?.() === 0 ? { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) } : {};
-    // A second, stopped cluster for the starts that must fail (the running one holds its data directory's lock).
+    // A second, stopped cluster for the starts that must fail (the running one holds its data directory's lock): a
+    // copy of what initdb made for the running one.
     pgdata = path.join(server.dir, "stopped");
-    execFileSync(path.join(PG15_BIN, "initdb"), ["-D", pgdata, "-U", USER, "--pwfile", path.join(server.dir, "pw"), "-A", "scram-sha-256", "--no-sync", "-E", "UTF8", "--locale", "C"], {
-      ...asPostgres,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    execFileSync("cp", ["-a", pg15Template(USER, PASSWORD), pgdata]);
+    const asPostgres = serverUser();
     startWith = async (flags) => {
       const port = await freePort();
       // -C prints a setting and exits without starting; a real start is needed for the failures that happen at start.
