@@ -43,8 +43,8 @@ const SYMBOLS: ReadonlyArray<[string, number]> = [
   ["SOLUSDT", 190],
   ["XRPUSDT", 2.3],
 ];
-const DAYS = 30;
-const COMPRESSED_DAYS = 20;
+const DAYS = 10;
+const COMPRESSED_DAYS = 6;
 const ROWS = SYMBOLS.length * DAYS * 24;
 
 /** A new TimescaleDB-enabled PGlite, from an initialised data directory's snapshot (no initdb per database). */
@@ -194,7 +194,7 @@ describe("backups: whole-database dump vs the seed's --schema=crypto_scout dump 
     await Promise.all(open.map((db) => db.close()));
   });
 
-  it("builds a source like ours: 2880 rows over 30 one-day chunks, 20 of them compressed, two policies", () => {
+  it(`builds a source like ours: ${ROWS} rows over ${DAYS} one-day chunks, ${COMPRESSED_DAYS} of them compressed, two policies`, () => {
     assert.equal(sourceSnapshot.perSymbol.reduce((n, r) => n + r.n, 0), ROWS);
     assert.deepEqual(sourceSnapshot.hypertables, [
       { hypertable_schema: "crypto_scout", hypertable_name: "candles", num_chunks: DAYS, compression_enabled: true },
@@ -217,7 +217,7 @@ describe("backups: whole-database dump vs the seed's --schema=crypto_scout dump 
     assert.equal((schemaDump.match(/^INSERT INTO crypto_scout\.symbols/gm) ?? []).length, SYMBOLS.length);
   });
 
-  it("(a) restored, it loads without any error and gives back 0 of 2880 hypertable rows and no hypertable", async () => {
+  it(`(a) restored, it loads without any error and gives back 0 of ${ROWS} hypertable rows and no hypertable`, async () => {
     // Like the timescale/timescaledb image, whose init script creates the extension in the new database.
     const target = await newTimescaleDb();
     open.push(target);
@@ -305,7 +305,7 @@ describe("backups: a scaled table (view, rule, trigger, functions, integer hyper
     try {
       await source.exec("CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE SCHEMA crypto_scout;");
       for (const statement of createScaledStorageSql("crypto_scout", hypertableSpec(t))) await source.exec(statement);
-      await source.exec(collectorInsertSql("crypto_scout", t.name, 500, 20));
+      await source.exec(collectorInsertSql("crypto_scout", t.name, 200, 10));
       await source.exec(`SELECT compress_chunk(c) FROM show_chunks('crypto_scout.${t.name}_scaled', older_than => INTERVAL '7 days') c`);
       const read = (db: Db) =>
         one<{ s: string }>(db, `SELECT count(*) || '/' || sum(last_price) || '/' || sum(volume_24h) || '/' || sum(usd_index_price) || '/' || max(id) AS s FROM crypto_scout.${t.name}`);
