@@ -301,3 +301,19 @@ describe("program under mocks: options and bad config", function () {
     });
   }
 });
+
+describe("program under mocks: the runner's reuse of runs (test/support/program.ts)", function () {
+  this.timeout(60_000);
+
+  it("a repeated run is the same registrations, each caller's copy its own; a removed key is a different run", async () => {
+    const first = await runProgram("prod");
+    const again = await runProgram("prod");
+    assert.deepEqual(again.resources.map((r) => [r.type, r.name]), first.resources.map((r) => [r.type, r.name]));
+    const container = (run: ProgramRun) => run.one(CONTAINER, "timescaledb-container");
+    container(first).inputs.image = "changed by one test";
+    assert.notEqual(container(again).inputs.image, "changed by one test", "one caller's change does not reach another");
+    assert.notEqual(container(await runProgram("prod")).inputs.image, "changed by one test", "nor a later caller");
+    // undefined removes a key (a default-less declared key then fails, as pulumi preview would): not the plain run.
+    await assert.rejects(runProgram("prod", { pitrEnabled: undefined }), /Invalid config 'pitrEnabled'/);
+  });
+});

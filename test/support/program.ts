@@ -201,7 +201,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   // The program under mocks is a function of its config: a run with the same arguments records the same resources,
   // so each is made once per process (a worker keeps it for the files it runs after) and every caller gets its own
   // copy of the recorded inputs to change as it likes. A run that throws is not kept (a refusal is cheap).
-  const key = JSON.stringify([stack, overrides, preview, secrets]);
+  // undefined (a key removed) must not read as a key left alone, which JSON.stringify would make it.
+  const key = JSON.stringify([stack, overrides, preview, secrets], (_, v: unknown) => (v === undefined ? { removed: true } : v));
   let run = runs.get(key);
   if (!run) {
     run = runProgramOnce(stack, overrides, preview, secrets);
